@@ -1,0 +1,21 @@
+# The README's two commands. Both create/refresh .venv from the project's own files.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install -q -c requirements.lock -e ".[dev]"
+
+# Main job: the pizzeria agent in the terminal (Ollama by default; LLM_MODEL=scripted runs offline).
+run: install
+	@if [ "$${LLM_MODEL:-ollama_chat/qwen2.5:7b}" != scripted ] && command -v ollama >/dev/null; then ollama pull $${LLM_MODEL#ollama_chat/}; fi
+	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/adk run pizzeria_agent
+
+test: install
+	$(BIN)/python -m pytest -q
+
+.PHONY: install run test

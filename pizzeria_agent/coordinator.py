@@ -1,0 +1,135 @@
+"""The coordinator: a `BaseAgent` that runs the phase state machine and delegates.
+
+Per turn it reads typed state, classifies the message by rules (asking the model
+only when rules cannot tell), records the decided transition as an event
+`state_delta`, and runs at most two specialists (a specialist and the one its
+result leads to, e.g. address -> finalization). Fixed replies and tool messages
+that end a turn are sent as the coordinator's own text, without a model call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from google.adk.agents import BaseAgent
+from google.adk.agents.invocation_context import InvocationContext
+from google.adk.events import Event, EventActions
+from google.adk.models.base_llm import BaseLlm
+from google.genai import types
+from pydantic import ConfigDict
+
+from pizzeria_agent import replies
+from pizzeria_agent.flow import Step, after_specialist, plan_turn
+from pizzeria_agent.prompts import CLASSIFIER
+from pizzeria_agent.routing import Route, classify
+from tools.llm.classify import classify_with_model
+from tools.pizzeria.state import Phase, PizzeriaState, initial_state
+
+MAX_MESSAGE_CHARS = 1000
+MAX_SPECIALISTS_PER_TURN = 2
+_MODEL_ROUTES = {"menu": Route.MENU, "pedido": Route.ORDER, "listo": Route.DONE, "otro": Route.MENU}
+
+
+class PizzeriaCoordinator(BaseAgent):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    classifier: BaseLlm | None = None
+    """Model asked to classify a message the rules cannot place (None: never ask)."""
+
+    async def _run_async_impl(self, ctx: InvocationContext) -> AsyncGenerator[Event, None]:
+        text = _user_text(ctx)
+        if "conversation_phase" not in ctx.session.state:
+            yield self._event(ctx, delta=initial_state(ctx.session.user_id))
+        if not text.strip():
+            yield self._event(ctx, text=replies.empty_message(), delta={"last_reply": replies.empty_message()})
+            return
+        # Text said before a specialist runs is held back and prepended to the
+        # specialist's answer: a coordinator message in between would become the
+        # start of the specialist's turn and hide the customer's words from it.
+        held: list[str] = []
+        if len(text) > MAX_MESSAGE_CHARS:
+            held.append(replies.truncated(MAX_MESSAGE_CHARS))
+            text = text[:MAX_MESSAGE_CHARS]
+
+        state = PizzeriaState.of(ctx.session.state)
+        route = classify(text)
+        if route == Route.UNKNOWN and state.conversation_phase == Phase.TOMANDO_PEDIDO and self.classifier:
+            label = await classify_with_model(self.classifier, CLASSIFIER, text, set(_MODEL_ROUTES))
+            route = _MODEL_ROUTES.get(label or "", Route.UNKNOWN)
+
+        said: list[str] = []
+        step: Step | None = plan_turn(state, text, route)
+        for _ in range(MAX_SPECIALISTS_PER_TURN + 1):
+            if step is None:
+                break
+            if step.reply:
+                held.append(step.reply)
+            if step.agent is None:
+                said.append(_join(held))
+                yield self._event(ctx, text=said[-1], delta=step.delta)
+                held = []
+                break
+            if step.delta:
+                yield self._event(ctx, delta=step.delta)
+            async for event in self.find_sub_agent(step.agent).run_async(ctx):
+                closing = _closing_text(event) if event.is_final_response() else None
+                if closing and event.get_function_responses():
+                    yield event  # the tool result stays in history; its message is said next
+                    event = self._event(ctx, text=_join([*held, closing]))
+                elif closing and held:
+                    event = event.model_copy(update={"content": _text_content(_join([*held, closing]))})
+                if closing:
+                    said.append(_join([*held, closing]))
+                    held = []
+                yield event
+            step = after_specialist(PizzeriaState.of(ctx.session.state), step.agent)
+        if held:
+            said.append(_join(held))
+            yield self._event(ctx, text=said[-1])
+        if said:
+            yield self._event(ctx, delta={"last_reply": said[-1][:300]})
+
+    def _event(self, ctx: InvocationContext, text: str | None = None, delta: dict[str, Any] | None = None) -> Event:
+        return Event(
+            invocation_id=ctx.invocation_id,
+            author=self.name,
+            branch=ctx.branch,
+            content=_text_content(text) if text else None,
+            actions=EventActions(state_delta=delta or {}),
+        )
+
+
+def _text_content(text: str) -> types.Content:
+    return types.Content(role="model", parts=[types.Part(text=text)])
+
+
+def _join(texts: list[str]) -> str:
+    return "\n".join(t for t in texts if t)
+
+
+def _user_text(ctx: InvocationContext) -> str:
+    content = ctx.user_content
+    if not content or not content.parts:
+        return ""
+    return " ".join(p.text for p in content.parts if p.text)
+
+
+def _closing_text(event: Event) -> str | None:
+    """The text a specialist's last event leaves the customer with.
+
+    A model answer is its text; a tool result that ended the turn
+    (`skip_summarization`) is said through the tools' `message` fields and the
+    last `followup` (e.g. the order total after several parallel additions).
+    """
+    if event.get_function_responses():
+        if not event.actions.skip_summarization:
+            return None
+        results = [r.response or {} for r in event.get_function_responses()]
+        messages = [str(r.get("message", "")) for r in results]
+        followups = [str(r["followup"]) for r in results if r.get("followup")]
+        text = " ".join(dict.fromkeys(m for m in messages if m))
+        return (f"{text} {followups[-1]}" if followups else text).strip() or None
+    if event.content and event.content.parts:
+        return "".join(p.text or "" for p in event.content.parts if not p.thought).strip() or None
+    return None

@@ -1,0 +1,140 @@
+"""The conversation's state machine, as pure decisions over typed state.
+
+`plan_turn` decides what to do with a customer message; `after_specialist`
+decides the transition once a specialist has run, from what its tools recorded
+in state. Neither reads model text: phases change only on state and rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pizzeria_agent import replies
+from pizzeria_agent.routing import Route, looks_like_address
+from tools.jsonstore import StoreError
+from tools.pizzeria import operations, stores
+from tools.pizzeria.state import Phase, PizzeriaState, new_order_state
+
+USER, MENU, ORDER, CONFIRM, ADDRESS, FINAL = (
+    "user_agent", "menu_agent", "order_agent", "confirmation_agent", "address_agent", "finalization_agent",
+)
+
+
+@dataclass
+class Step:
+    """Record `delta`, say `reply` (if any), then run specialist `agent` (if any)."""
+
+    delta: dict[str, Any] = field(default_factory=dict)
+    reply: str | None = None
+    agent: str | None = None
+
+
+def _phase(phase: Phase, **extra: Any) -> dict[str, Any]:
+    return {"conversation_phase": phase.value, **extra}
+
+
+def plan_turn(st: PizzeriaState, text: str, route: Route) -> Step:
+    if st.conversation_phase == Phase.SALUDO:
+        return _greeting(st, text, route)
+    if route == Route.CANCEL:
+        return Step(delta={**new_order_state(), **_phase(Phase.TOMANDO_PEDIDO)}, reply=replies.cancelled())
+    if route == Route.MENU:
+        return Step(agent=MENU)
+    match st.conversation_phase:
+        case Phase.TOMANDO_PEDIDO:
+            return _taking_order(st, route)
+        case Phase.CONFIRMANDO_PEDIDO:
+            return _confirming(st, route)
+        case Phase.RECOGIENDO_DIRECCION:
+            return _collecting_address(st, text, route)
+        case _:
+            return Step(agent=FINAL)
+
+
+def _greeting(st: PizzeriaState, text: str, route: Route) -> Step:
+    if st.awaiting_user_name:
+        name = operations.extract_name(text)
+        if name is None:
+            return Step(agent=USER)
+        outcome = operations.register_name(st.model_dump(), name)
+        if not outcome.ok:
+            return Step(reply=outcome.message)
+        return Step(delta={**outcome.delta, **_phase(Phase.TOMANDO_PEDIDO)}, reply=outcome.message)
+    try:
+        customer = stores.customers().get(st.user_id)
+    except StoreError:
+        customer = None
+    if customer is None:
+        return Step(delta={"awaiting_user_name": True}, reply=replies.welcome_new())
+    known = {
+        "user_identified": True,
+        "user_name": customer.name,
+        "saved_address": customer.address,
+        **_phase(Phase.TOMANDO_PEDIDO),
+    }
+    if route in (Route.GREETING, Route.UNKNOWN, Route.AFFIRM, Route.NEGATIVE, Route.DONE, Route.CANCEL):
+        return Step(delta=known, reply=replies.welcome_back(customer.name))
+    identified = st.model_copy(update={"user_identified": True, "user_name": customer.name,
+                                       "saved_address": customer.address,
+                                       "conversation_phase": Phase.TOMANDO_PEDIDO})
+    step = plan_turn(identified, text, route)
+    return Step(delta={**known, **step.delta}, reply=f"¡Hola {replies.first(customer.name)}!", agent=step.agent)
+
+
+def _taking_order(st: PizzeriaState, route: Route) -> Step:
+    order = operations.current_order(st.model_dump())
+    if route in (Route.DONE, Route.NEGATIVE) or (route == Route.AFFIRM and not order.is_empty and st.changes_requested):
+        if order.is_empty:
+            return Step(reply=replies.empty_order())
+        return Step(delta=_phase(Phase.CONFIRMANDO_PEDIDO, changes_requested=False), reply=replies.summary(order))
+    if route == Route.GREETING:
+        return Step(reply=replies.hello_again(st.user_name))
+    return Step(agent=ORDER)
+
+
+def _back_to_order(st: PizzeriaState) -> dict[str, Any]:
+    return _phase(Phase.TOMANDO_PEDIDO, order_confirmed=False, address=None)
+
+
+def _confirming(st: PizzeriaState, route: Route) -> Step:
+    if route in (Route.AFFIRM, Route.DONE):
+        outcome = operations.confirm(st.model_dump())
+        if not outcome.ok:
+            return Step(delta=_phase(Phase.TOMANDO_PEDIDO), reply=outcome.message)
+        return Step(delta={**outcome.delta, **_phase(Phase.RECOGIENDO_DIRECCION)}, reply=replies.ask_address(st.saved_address))
+    if route == Route.NEGATIVE:
+        return Step(delta=_back_to_order(st), reply=replies.what_to_change())
+    if route == Route.ORDER:
+        return Step(delta=_back_to_order(st), agent=ORDER)
+    return Step(agent=CONFIRM)
+
+
+def _collecting_address(st: PizzeriaState, text: str, route: Route) -> Step:
+    if route == Route.ORDER:
+        return Step(delta=_back_to_order(st), agent=ORDER)
+    if route == Route.NEGATIVE and not looks_like_address(text):
+        return Step(delta=_back_to_order(st), reply=replies.what_to_change())
+    address = st.saved_address if (route == Route.AFFIRM and st.saved_address) else (text if looks_like_address(text) else None)
+    if address is None:
+        return Step(agent=ADDRESS)
+    outcome = operations.save_address(st.model_dump(), address)
+    if not outcome.ok:
+        return Step(reply=outcome.message)
+    return Step(delta={**outcome.delta, **_phase(Phase.FINALIZACION)}, agent=FINAL)
+
+
+def after_specialist(st: PizzeriaState, agent: str) -> Step | None:
+    """The transition a specialist's tool results call for, if any."""
+    if agent == USER and st.user_identified and st.conversation_phase == Phase.SALUDO:
+        return Step(delta=_phase(Phase.TOMANDO_PEDIDO, awaiting_user_name=False))
+    if agent == CONFIRM and st.conversation_phase == Phase.CONFIRMANDO_PEDIDO:
+        if st.order_confirmed:
+            return Step(delta=_phase(Phase.RECOGIENDO_DIRECCION), reply=replies.ask_address(st.saved_address))
+        if st.changes_requested:
+            return Step(delta=_phase(Phase.TOMANDO_PEDIDO, changes_requested=False))
+    if agent == ADDRESS and st.address and st.conversation_phase == Phase.RECOGIENDO_DIRECCION:
+        return Step(delta=_phase(Phase.FINALIZACION), agent=FINAL)
+    if agent == FINAL and st.finalized_order_key and st.finalized_order_key == st.order_key:
+        return Step(delta={**new_order_state(), **_phase(Phase.TOMANDO_PEDIDO)})
+    return None

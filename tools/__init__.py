@@ -1,0 +1,1 @@
+"""Deterministic tools, stores and model plumbing shared by the agent packages."""

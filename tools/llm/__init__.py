@@ -1,0 +1,1 @@
+"""Model plumbing shared by both agents: model factory, scripted model, turn guards."""

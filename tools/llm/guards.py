@@ -1,0 +1,75 @@
+"""Callbacks every specialist registers: a per-turn model-call cap, and errors turned into words.
+
+- `cap_model_calls` (before_model): counts model calls in this invocation and, past
+  the cap, answers with a short apology instead of calling the model again.
+- `apologize_on_model_error` (on_model_error): the model server is down or timed
+  out; the customer gets a Spanish apology, the operator a log line with the URL,
+  and the session state stays as it was.
+- `tool_error_as_message` (on_tool_error): a failing tool or a tool name the model
+  made up becomes a message the model can act on, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from google.adk.agents.callback_context import CallbackContext
+from google.adk.models.llm_request import LlmRequest
+from google.adk.models.llm_response import LlmResponse
+from google.adk.tools import BaseTool, ToolContext
+from google.genai import types
+
+from tools.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+MODEL_CALLS_KEY = "temp:model_calls"
+TOO_MANY_CALLS = "Perdón, me enredé con eso. ¿Me lo decís de otra forma?"
+MODEL_DOWN = "Perdón, tengo un problema técnico y no puedo responder ahora. Probá de nuevo en un ratito: lo que pediste sigue guardado."
+
+
+def text_response(text: str) -> LlmResponse:
+    return LlmResponse(content=types.Content(role="model", parts=[types.Part(text=text)]))
+
+
+def model_calls_this_turn(state: Any, invocation_id: str) -> int:
+    record = state.get(MODEL_CALLS_KEY) or {}
+    return int(record.get(invocation_id, 0))
+
+
+def cap_model_calls(callback_context: CallbackContext, llm_request: LlmRequest) -> LlmResponse | None:
+    invocation_id = callback_context.invocation_id
+    calls = model_calls_this_turn(callback_context.state, invocation_id)
+    if calls >= get_settings().max_model_calls_per_turn:
+        log.warning("model call cap reached in invocation %s", invocation_id)
+        return text_response(TOO_MANY_CALLS)
+    callback_context.state[MODEL_CALLS_KEY] = {invocation_id: calls + 1}
+    return None
+
+
+def apologize_on_model_error(callback_context: CallbackContext, llm_request: LlmRequest, error: Exception) -> LlmResponse:
+    log.error(
+        "model call failed (model=%s, server=%s): %s: %s",
+        llm_request.model or get_settings().llm_model,
+        get_settings().ollama_api_base,
+        type(error).__name__,
+        str(error)[:300],
+    )
+    return text_response(MODEL_DOWN)
+
+
+def tool_error_as_message(tool: BaseTool, args: dict[str, Any], tool_context: ToolContext, error: Exception) -> dict[str, Any]:
+    if isinstance(error, ValueError) and "not found" in str(error):
+        log.warning("model called unknown tool %r", tool.name)
+        return {"ok": False, "error": f"La herramienta '{tool.name}' no existe. Usá solo las herramientas que tenés."}
+    log.exception("tool %s failed", tool.name, exc_info=error)
+    return {"ok": False, "error": "La herramienta falló. Pedile disculpas al cliente y ofrecé intentar de nuevo."}
+
+
+GUARDS: dict[str, Any] = {
+    "before_model_callback": cap_model_calls,
+    "on_model_error_callback": apologize_on_model_error,
+    "on_tool_error_callback": tool_error_as_message,
+}
+"""Keyword arguments every specialist `LlmAgent` takes."""

@@ -1,0 +1,171 @@
+"""Domain operations on the conversation state, shared by tools and the coordinator.
+
+Each takes the current state (a mapping) and returns an `Outcome`: the state
+delta to record and a Spanish message for the customer. Nothing here trusts a
+price, total or identity from the caller: prices come from the menu, the
+customer is the session's `user_id`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from tools.jsonstore import StoreError
+from tools.pizzeria import stores
+from tools.pizzeria.menu import format_price, load_menu
+from tools.pizzeria.order import Order
+from tools.pizzeria.resolver import find_mentions
+from tools.pizzeria.state import PizzeriaState
+from tools.text import normalize
+
+STORE_DOWN = "Perdón, tuve un problema guardando los datos. Probá de nuevo en un momento; no perdiste nada."
+
+
+class Outcome(BaseModel):
+    ok: bool
+    message: str
+    delta: dict[str, Any] = Field(default_factory=dict)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    def result(self) -> dict[str, Any]:
+        """The dict a tool returns to the model."""
+        return {"ok": self.ok, "message": self.message, **self.data}
+
+
+# --------------------------------------------------------------------------- names
+
+_NAME_PATTERNS = [
+    re.compile(r"\b(?:me llamo|mi nombre es|soy|me dicen|habla)\s+(.+)$", re.IGNORECASE),
+]
+_NOT_NAMES = {
+    "hola", "buenas", "buen", "dia", "tardes", "noches", "si", "no", "gracias", "ok", "dale", "quiero",
+    "pizza", "pizzas", "menu", "carta", "pedido", "que", "cual", "como", "cuanto", "bien", "todo",
+}
+_NAME_CHARS = re.compile(r"^[A-Za-zÁÉÍÓÚÜÑáéíóúüñ' -]+$")
+
+
+def clean_name(raw: str) -> str | None:
+    """A plausible person name from `raw` ("juan perez" -> "Juan Perez"), else None."""
+    name = re.split(r"[,.!?;]| y | pero ", raw.strip(), maxsplit=1)[0].strip()
+    if not (2 <= len(name) <= 40) or not _NAME_CHARS.match(name):
+        return None
+    parts = name.split()
+    if not 1 <= len(parts) <= 4 or normalize(parts[0]) in _NOT_NAMES or find_mentions(name):
+        return None
+    return " ".join(p[:1].upper() + p[1:] for p in parts)
+
+
+def extract_name(text: str) -> str | None:
+    """The name in "me llamo Ana", "soy Juan Pérez" or a bare "Ana"; None when unsure."""
+    for pattern in _NAME_PATTERNS:
+        match = pattern.search(text.strip())
+        if match:
+            return clean_name(match.group(1))
+    return clean_name(text)
+
+
+def register_name(state: Mapping[str, Any], name: str) -> Outcome:
+    st = PizzeriaState.of(state)
+    cleaned = clean_name(str(name or ""))
+    if cleaned is None:
+        return Outcome(ok=False, message="No entendí tu nombre. ¿Me lo escribís de nuevo? Por ejemplo: «Ana».")
+    try:
+        stores.customers().register(st.user_id, cleaned)
+    except StoreError:
+        return Outcome(ok=False, message=STORE_DOWN)
+    return Outcome(
+        ok=True,
+        message=f"¡Gracias, {cleaned.split()[0]}! ¿Qué te gustaría pedir?",
+        delta={"user_identified": True, "user_name": cleaned, "awaiting_user_name": False},
+        data={"name": cleaned},
+    )
+
+
+# --------------------------------------------------------------------------- address
+
+_TAGS = re.compile(r"<[^>]*>")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def clean_address(raw: str) -> str | None:
+    """A deliverable-looking address with markup and control characters removed, else None."""
+    text = _CONTROL.sub(" ", _TAGS.sub(" ", html.unescape(str(raw or ""))))
+    text = re.sub(r"\s+", " ", text).strip(" .,")
+    if not (6 <= len(text) <= 160):
+        return None
+    has_number = bool(re.search(r"\d", text))
+    is_corner = bool(re.search(r"\b(y|esq\.?|esquina)\b", text, re.IGNORECASE))
+    words = re.findall(r"[A-Za-zÁÉÍÓÚÜÑáéíóúüñ]{2,}", text)
+    if not words or not (has_number or is_corner):
+        return None
+    return text
+
+
+def save_address(state: Mapping[str, Any], address: str) -> Outcome:
+    st = PizzeriaState.of(state)
+    cleaned = clean_address(address)
+    if cleaned is None:
+        return Outcome(
+            ok=False,
+            message="Necesito la calle y la altura para el envío, por ejemplo «Av. Corrientes 1234, 5° B».",
+        )
+    try:
+        stores.customers().remember_address(st.user_id, cleaned)
+    except StoreError:
+        pass  # remembering it for next time is a convenience; this order still has it
+    return Outcome(ok=True, message=f"Anoté la dirección: {cleaned}.", delta={"address": cleaned})
+
+
+# --------------------------------------------------------------------------- confirmation and finalization
+
+
+def current_order(state: Mapping[str, Any]) -> Order:
+    return Order.from_state(PizzeriaState.of(state).current_order, load_menu())
+
+
+def confirm(state: Mapping[str, Any]) -> Outcome:
+    order = current_order(state)
+    if order.is_empty:
+        return Outcome(ok=False, message="Tu pedido está vacío. ¿Qué te gustaría pedir?")
+    return Outcome(ok=True, message="¡Pedido confirmado!", delta={"order_confirmed": True, "changes_requested": False})
+
+
+def finalize(state: Mapping[str, Any]) -> Outcome:
+    """Save the confirmed order exactly once for this conversation's order key."""
+    st = PizzeriaState.of(state)
+    order = current_order(state)
+    if st.finalized_order_key and st.finalized_order_key == st.order_key and st.last_order_id:
+        return Outcome(ok=True, message=_saved_message(st.last_order_id, order.total), data={"order_id": st.last_order_id})
+    if order.is_empty:
+        return Outcome(ok=False, message="No hay nada en el pedido para guardar.")
+    if not st.order_confirmed:
+        return Outcome(ok=False, message="Falta que confirmes el pedido antes de guardarlo.")
+    if not st.address:
+        return Outcome(ok=False, message="Falta la dirección de entrega.")
+    record = {
+        "user_id": st.user_id,
+        "customer_name": st.user_name,
+        "items": [line.model_dump() for line in order.items],
+        "total": order.total,
+        "address": st.address,
+    }
+    try:
+        saved, _created = stores.orders().save_once(st.order_key, record)
+    except StoreError:
+        return Outcome(ok=False, message=STORE_DOWN)
+    return Outcome(
+        ok=True,
+        message=_saved_message(saved.order_id, saved.total),
+        delta={"last_order_id": saved.order_id, "finalized_order_key": st.order_key},
+        data={"order_id": saved.order_id, "total": saved.total},
+    )
+
+
+def _saved_message(order_id: int, total: int) -> str:
+    eta = load_menu().delivery_eta
+    return f"¡Listo! Tu pedido #{order_id} por {format_price(total)} ya está en camino a la cocina. Llega en {eta}. ¡Gracias!"

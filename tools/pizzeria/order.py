@@ -1,0 +1,119 @@
+"""Order arithmetic: lines priced from the menu, totals recomputed, never taken from input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from tools.pizzeria.menu import Menu, format_price
+from tools.pizzeria.resolver import Line, ResolveError
+
+
+class OrderLine(BaseModel):
+    item_id: str
+    name: str
+    size: str
+    size_label: str
+    quantity: int
+    unit_price: int
+    subtotal: int
+
+    def describe(self) -> str:
+        size = f" {self.size_label.split(' (')[0]}" if self.size_label not in ("porción", "unidad") else ""
+        return f"{self.quantity} x {self.name}{size}"
+
+
+class Order(BaseModel):
+    """The `current_order` session-state value: {"items": [...], "total": int ARS}."""
+
+    items: list[OrderLine] = Field(default_factory=list)
+    total: int = 0
+
+    @classmethod
+    def from_state(cls, value: Any, menu: Menu) -> Order:
+        """Rebuild from state, re-pricing every line from the menu (state is not trusted)."""
+        lines = [Line(item_id=i["item_id"], size=i["size"], quantity=i["quantity"]) for i in (value or {}).get("items", [])]
+        return priced(lines, menu)
+
+    def to_state(self) -> dict[str, Any]:
+        return self.model_dump()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.items
+
+    def lines(self) -> list[Line]:
+        return [Line(item_id=i.item_id, size=i.size, quantity=i.quantity) for i in self.items]
+
+    def render(self) -> str:
+        """Spanish summary, one line per item and the total."""
+        if not self.items:
+            return "Tu pedido está vacío."
+        body = "\n".join(f"• {line.describe()}: {format_price(line.subtotal)}" for line in self.items)
+        return f"{body}\nTotal: {format_price(self.total)}"
+
+    def one_line(self) -> str:
+        """Compact form for model instructions: "2 x Muzzarella grande; 1 x Flan (total $31.300)"."""
+        if not self.items:
+            return "vacío"
+        return "; ".join(line.describe() for line in self.items) + f" (total {format_price(self.total)})"
+
+
+def priced(lines: list[Line], menu: Menu) -> Order:
+    """Merge lines of the same item and size, price them from the menu, sum the total."""
+    merged: dict[tuple[str, str], int] = {}
+    for line in lines:
+        key = (line.item_id, line.size)
+        merged[key] = merged.get(key, 0) + line.quantity
+    items = []
+    for (item_id, size), quantity in merged.items():
+        if quantity <= 0:
+            continue
+        item = menu.item(item_id)
+        unit = item.prices[size]
+        items.append(
+            OrderLine(
+                item_id=item_id, name=item.name, size=size, size_label=menu.size_label(item, size),
+                quantity=quantity, unit_price=unit, subtotal=unit * quantity,
+            )
+        )
+    return Order(items=items, total=sum(i.subtotal for i in items))
+
+
+def add(order: Order, new: list[Line], menu: Menu) -> Order:
+    return priced(order.lines() + new, menu)
+
+
+def remove(order: Order, item_id: str, size: str | None, quantity: int | None, menu: Menu) -> Order:
+    """Remove `quantity` units (all when None) of an item, in one size or any."""
+    lines = order.lines()
+    if not any(l.item_id == item_id and (size is None or l.size == size) for l in lines):
+        raise ResolveError(f"No tenés {menu.item(item_id).name} en el pedido.")
+    remaining = quantity
+    kept = []
+    for line in lines:
+        if line.item_id == item_id and (size is None or line.size == size) and (remaining is None or remaining > 0):
+            take = line.quantity if remaining is None else min(remaining, line.quantity)
+            remaining = None if remaining is None else remaining - take
+            line = line.model_copy(update={"quantity": line.quantity - take})
+        kept.append(line)
+    return priced(kept, menu)
+
+
+def change(order: Order, item_id: str, size: str | None, quantity: int | None, menu: Menu) -> Order:
+    """Set the size and/or quantity of an item already in the order (its lines become one)."""
+    lines = order.lines()
+    matching = [l for l in lines if l.item_id == item_id]
+    if not matching:
+        raise ResolveError(f"No tenés {menu.item(item_id).name} en el pedido.")
+    if size is not None and size not in menu.item(item_id).prices:
+        raise ResolveError(f"{menu.item(item_id).name} no viene en ese tamaño.")
+    merged = Line(
+        item_id=item_id,
+        size=size or matching[0].size,
+        quantity=quantity or sum(l.quantity for l in matching),
+    )
+    first = lines.index(matching[0])
+    others = [l for l in lines if l.item_id != item_id]
+    return priced(others[:first] + [merged] + others[first:], menu)

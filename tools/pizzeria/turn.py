@@ -1,0 +1,48 @@
+"""Per-turn bookkeeping for tools: what the customer said and what this turn already did.
+
+A tool whose result can be said in a fixed sentence ends the turn without a second
+model call (`skip_summarization`). That is only safe once every item the customer
+named this turn has been handled, so tools record the items they handled in
+`temp:` state (shared by parallel calls, dropped at the end of the invocation).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from google.adk.tools import ToolContext
+
+from tools.pizzeria.menu import load_menu
+from tools.pizzeria.resolver import find_mentions
+
+_HANDLED = "temp:handled_items"
+
+
+def user_text(ctx: ToolContext) -> str:
+    content = ctx.user_content
+    if not content or not content.parts:
+        return ""
+    return " ".join(p.text for p in content.parts if p.text)
+
+
+def finish(ctx: ToolContext, handled_item_ids: set[str], result: dict[str, Any]) -> dict[str, Any]:
+    """Record handled items; end the turn with the tool's message when nothing named is left.
+
+    Items the customer named but no call has handled yet are returned under
+    `pending`, so the model knows to keep going.
+    """
+    record = ctx.state.get(_HANDLED) or {}
+    handled = set(record.get(ctx.invocation_id, [])) | handled_item_ids
+    ctx.state[_HANDLED] = {ctx.invocation_id: sorted(handled)}
+    menu = load_menu()
+    pending = [m.item_id for m in find_mentions(user_text(ctx), menu) if m.item_id not in handled]
+    if pending:
+        result["pending"] = [menu.item(i).name for i in dict.fromkeys(pending)]
+    else:
+        ctx.actions.skip_summarization = True
+    return result
+
+
+def apply(ctx: ToolContext, delta: dict[str, Any]) -> None:
+    for key, value in delta.items():
+        ctx.state[key] = value

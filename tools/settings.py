@@ -1,0 +1,40 @@
+"""All configuration in one place, read from the environment (and `.env`).
+
+Every variable is documented in `.env.example`. Invalid values stop the process at
+start with pydantic's message, which names the variable.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_ROOT = REPO_ROOT / "data"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    llm_model: str = Field(
+        "ollama_chat/qwen2.5:7b",
+        description="LiteLLM model string, or 'scripted' for the offline demo model.",
+    )
+    ollama_api_base: str = Field("http://127.0.0.1:11434", description="Model server base URL.")
+    llm_num_ctx: int = Field(4096, ge=1024, description="Context window asked of Ollama (num_ctx).")
+    llm_timeout_s: float = Field(60.0, gt=0, description="Seconds before a model call is abandoned.")
+    llm_max_tokens: int = Field(256, ge=16, description="Completion token cap per model call.")
+    max_model_calls_per_turn: int = Field(4, ge=1, le=20)
+
+    pizzeria_data_dir: Path = Field(Path(".data/pizzeria"), description="Runtime JSON files.")
+    pizzeria_menu_path: Path = DATA_ROOT / "pizzeria" / "menu.json"
+    pizzeria_seed_dir: Path = DATA_ROOT / "pizzeria"
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """Process-wide settings; tests call `get_settings.cache_clear()` after changing env."""
+    return Settings()
