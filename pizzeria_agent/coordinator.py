@@ -25,8 +25,8 @@ from pizzeria_agent.prompts import CLASSIFIER
 from pizzeria_agent.routing import Route, classify
 from tools.llm.classify import classify_with_model
 from tools.pizzeria.state import Phase, PizzeriaState, initial_state
+from tools.settings import get_settings
 
-MAX_MESSAGE_CHARS = 1000
 MAX_SPECIALISTS_PER_TURN = 2
 _MODEL_ROUTES = {"menu": Route.MENU, "pedido": Route.ORDER, "listo": Route.DONE, "otro": Route.MENU}
 
@@ -48,9 +48,10 @@ class PizzeriaCoordinator(BaseAgent):
         # specialist's answer: a coordinator message in between would become the
         # start of the specialist's turn and hide the customer's words from it.
         held: list[str] = []
-        if len(text) > MAX_MESSAGE_CHARS:
-            held.append(replies.truncated(MAX_MESSAGE_CHARS))
-            text = text[:MAX_MESSAGE_CHARS]
+        limit = get_settings().max_message_chars
+        if len(text) > limit:
+            held.append(replies.truncated(limit))
+            text = text[:limit]
 
         state = PizzeriaState.of(ctx.session.state)
         route = classify(text)

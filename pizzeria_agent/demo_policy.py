@@ -13,7 +13,7 @@ import re
 from tools.llm.scripted import Reply, View
 from tools.text import normalize
 
-_REMOVE = re.compile(r"\b(sac\w*|quit\w*|elimin\w*|sin)\b")
+_REMOVE = re.compile(r"\b(sac\w*|quit\w*|elimin\w*|cancel\w*|borr\w*|sin)\b")
 _CHANGE = re.compile(r"\b(cambi\w*|en vez|que (la|el|las|los) .+ sea\w*)\b")
 _YES = re.compile(r"^(si|dale|ok|confirmo|perfecto|de una|correcto|esta bien|listo)\b")
 _CATEGORIES = ("pizzas", "empanadas", "bebidas", "postres")

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(60.0, gt=0, description="Seconds before a model call is abandoned.")
     llm_max_tokens: int = Field(256, ge=16, description="Completion token cap per model call.")
     max_model_calls_per_turn: int = Field(4, ge=1, le=20)
+    max_message_chars: int = Field(1000, ge=100, description="Longer customer messages are cut before any model call.")
 
     pizzeria_data_dir: Path = Field(Path(".data/pizzeria"), description="Runtime JSON files.")
     pizzeria_menu_path: Path = DATA_ROOT / "pizzeria" / "menu.json"

@@ -1,7 +1,8 @@
 """Callbacks every specialist registers: a per-turn model-call cap, and errors turned into words.
 
-- `cap_model_calls` (before_model): counts model calls in this invocation and, past
-  the cap, answers with a short apology instead of calling the model again.
+- `cap_model_calls` (before_model): cuts over-long customer text, counts model calls
+  in this invocation and, past the cap, answers with a short apology instead of
+  calling the model again.
 - `apologize_on_model_error` (on_model_error): the model server is down or timed
   out; the customer gets a Spanish apology, the operator a log line with the URL,
   and the session state stays as it was.
@@ -39,6 +40,12 @@ def model_calls_this_turn(state: Any, invocation_id: str) -> int:
 
 
 def cap_model_calls(callback_context: CallbackContext, llm_request: LlmRequest) -> LlmResponse | None:
+    """Truncate over-long customer text, and refuse calls past the per-turn cap."""
+    limit = get_settings().max_message_chars
+    for content in llm_request.contents:
+        for part in content.parts or []:
+            if content.role == "user" and part.text and len(part.text) > limit:
+                part.text = part.text[:limit]
     invocation_id = callback_context.invocation_id
     calls = model_calls_this_turn(callback_context.state, invocation_id)
     if calls >= get_settings().max_model_calls_per_turn:

@@ -56,8 +56,8 @@ class Reply:
     text: str | None = None
 
     @classmethod
-    def call(cls, name: str, **args: Any) -> Reply:
-        return cls(calls=[(name, args)])
+    def call(cls, tool: str, /, **args: Any) -> Reply:
+        return cls(calls=[(tool, args)])
 
     @classmethod
     def say(cls, text: str) -> Reply:

@@ -61,19 +61,36 @@ class Mention:
 # --------------------------------------------------------------------------- indexes
 
 
-_INDEXES: dict[tuple[int, str], tuple[Menu, dict[tuple[str, ...], str]]] = {}
+@dataclass
+class _Index:
+    """Aliases bucketed by first token (exact pass) and first letter (typo pass)."""
+
+    by_token: dict[str, list[tuple[tuple[str, ...], str]]]
+    by_letter: dict[str, list[tuple[tuple[str, ...], str]]]
+
+    @classmethod
+    def build(cls, entries: dict[tuple[str, ...], str]) -> _Index:
+        by_token: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        by_letter: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for alias, value in entries.items():
+            by_token.setdefault(_singular(alias[0]), []).append((alias, value))
+            by_letter.setdefault(alias[0][0], []).append((alias, value))
+        return cls(by_token, by_letter)
 
 
-def _cached(menu: Menu, key: str, build: Callable[[], dict[tuple[str, ...], str]]) -> dict[tuple[str, ...], str]:
+_INDEXES: dict[tuple[int, str], tuple[Menu, _Index]] = {}
+
+
+def _cached(menu: Menu, key: str, build: Callable[[], dict[tuple[str, ...], str]]) -> _Index:
     """Per-menu index cache (menus are few and live for the process)."""
     entry = _INDEXES.get((id(menu), key))
     if entry is None or entry[0] is not menu:
-        entry = _INDEXES[(id(menu), key)] = (menu, build())
+        entry = _INDEXES[(id(menu), key)] = (menu, _Index.build(build()))
     return entry[1]
 
 
-def _alias_index(menu: Menu) -> dict[tuple[str, ...], str]:
-    """Alias token tuple -> item id (plurals are matched by `_token_equal`)."""
+def _alias_index(menu: Menu) -> _Index:
+    """Item aliases -> item id (plurals are matched by `_token_equal`)."""
     return _cached(menu, "items", lambda: _build_alias_index(menu))
 
 
@@ -87,7 +104,7 @@ def _build_alias_index(menu: Menu) -> dict[tuple[str, ...], str]:
     return index
 
 
-def _size_index(menu: Menu, category_id: str) -> dict[tuple[str, ...], str]:
+def _size_index(menu: Menu, category_id: str) -> _Index:
     return _cached(menu, "sizes:" + category_id, lambda: _build_size_index(menu, category_id))
 
 
@@ -114,14 +131,24 @@ def _token_equal(written: str, alias: str, fuzzy: bool) -> bool:
     if written == alias or _singular(written) == _singular(alias):
         return True
     if fuzzy and len(alias) >= 5 and not alias.isdigit():
-        return difflib.SequenceMatcher(None, _singular(written), _singular(alias)).ratio() >= 0.8
+        a, b = _singular(written), _singular(alias)
+        if abs(len(a) - len(b)) > 3 or a[0] != b[0]:
+            return False  # typos rarely touch the first letter; this keeps matching cheap
+        matcher = difflib.SequenceMatcher(None, a, b)
+        return matcher.quick_ratio() >= 0.8 and matcher.ratio() >= 0.8
     return False
 
 
-def _match_at(tokens: list[str], pos: int, index: dict[tuple[str, ...], str], fuzzy: bool) -> tuple[str, int] | None:
+def _match_at(tokens: list[str], pos: int, index: _Index, fuzzy: bool) -> tuple[str, int] | None:
     """Longest alias starting at `pos`: (value, token length)."""
+    first = tokens[pos]
+    if fuzzy:
+        candidates = index.by_letter.get(first[0], [])
+    else:
+        keys = {first, _singular(first), first[:-1] if first.endswith("s") else first}
+        candidates = [c for key in keys for c in index.by_token.get(key, [])]
     best: tuple[str, int] | None = None
-    for alias, value in index.items():
+    for alias, value in candidates:
         n = len(alias)
         if pos + n > len(tokens) or (best and n <= best[1]):
             continue

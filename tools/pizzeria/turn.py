@@ -14,6 +14,7 @@ from google.adk.tools import ToolContext
 
 from tools.pizzeria.menu import load_menu
 from tools.pizzeria.resolver import find_mentions
+from tools.settings import get_settings
 
 _HANDLED = "temp:handled_items"
 
@@ -22,7 +23,7 @@ def user_text(ctx: ToolContext) -> str:
     content = ctx.user_content
     if not content or not content.parts:
         return ""
-    return " ".join(p.text for p in content.parts if p.text)
+    return " ".join(p.text for p in content.parts if p.text)[: get_settings().max_message_chars]
 
 
 def finish(ctx: ToolContext, handled_item_ids: set[str], result: dict[str, Any]) -> dict[str, Any]:
