@@ -39,6 +39,8 @@ def plan_turn(st: PizzeriaState, text: str, route: Route) -> Step:
         return _greeting(st, text, route)
     if route == Route.CANCEL:
         return Step(delta={**new_order_state(), **_phase(Phase.TOMANDO_PEDIDO)}, reply=replies.cancelled())
+    if st.conversation_phase == Phase.FINALIZACION:
+        return Step(agent=FINAL)  # a save that failed is retried before anything else
     if route == Route.MENU:
         return Step(agent=MENU)
     match st.conversation_phase:
@@ -46,10 +48,8 @@ def plan_turn(st: PizzeriaState, text: str, route: Route) -> Step:
             return _taking_order(st, route)
         case Phase.CONFIRMANDO_PEDIDO:
             return _confirming(st, route)
-        case Phase.RECOGIENDO_DIRECCION:
-            return _collecting_address(st, text, route)
         case _:
-            return Step(agent=FINAL)
+            return _collecting_address(st, text, route)
 
 
 def _greeting(st: PizzeriaState, text: str, route: Route) -> Step:
@@ -111,12 +111,15 @@ def _confirming(st: PizzeriaState, route: Route) -> Step:
 
 
 def _collecting_address(st: PizzeriaState, text: str, route: Route) -> Step:
-    if route == Route.ORDER:
+    if looks_like_address(text):
+        address: str | None = text
+    elif route == Route.AFFIRM and st.saved_address:
+        address = st.saved_address
+    elif route == Route.ORDER:
         return Step(delta=_back_to_order(st), agent=ORDER)
-    if route == Route.NEGATIVE and not looks_like_address(text):
+    elif route == Route.NEGATIVE:
         return Step(delta=_back_to_order(st), reply=replies.what_to_change())
-    address = st.saved_address if (route == Route.AFFIRM and st.saved_address) else (text if looks_like_address(text) else None)
-    if address is None:
+    else:
         return Step(agent=ADDRESS)
     outcome = operations.save_address(st.model_dump(), address)
     if not outcome.ok:

@@ -52,6 +52,7 @@ _AFFIRM = re.compile(
     r"la de siempre|misma direccion|a casa|ahi|si ahi)\b"
 )
 _NEGATIVE = re.compile(r"^(?:no|nop|nah|espera|pará|para|momento|un momento|quiero cambiar|cambiar|me falta|falta|agregar|modificar)\b")
+_STREET_NUMBER = re.compile(r"[a-z]{3,} (?:n ?|nro ?|numero )?\d{1,5}\b")
 _GREETING = _rx(r"hola+", r"buenas", r"buen dia", r"buenos dias", r"buenas tardes", r"buenas noches", r"que tal", r"gracias", r"muchas gracias", r"holis", r"hey", r"como va", r"como andas")
 
 
@@ -83,11 +84,16 @@ def classify(text: str) -> Route:
 
 
 def looks_like_address(text: str) -> bool:
-    """A message that is clearly just an address ("Av. Corrientes 1234 5B")."""
+    """A message that is clearly an address ("Av. Corrientes 1234 5B", "Belgrano 1500, Quilmes").
+
+    A street followed by a number wins over item names ("Quilmes" is also a beer),
+    unless the message also asks or orders something.
+    """
     norm = normalize(text)
     return (
         clean_address(text) is not None
-        and bool(re.search(r"\d", norm))
-        and not find_mentions(norm)
-        and classify(text) in (Route.UNKNOWN, Route.GREETING)
+        and _STREET_NUMBER.search(norm) is not None
+        and not _ORDER_VERBS.search(norm)
+        and "?" not in text
+        and not _QUESTION_START.match(norm)
     )
