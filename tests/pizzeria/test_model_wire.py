@@ -1,0 +1,82 @@
+"""The real LiteLLM path: `LiteLlm("ollama_chat/...")` against a local fake Ollama server,
+including the faults a shop's PC produces (server down, garbage, too slow)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from google.adk.runners import InMemoryRunner
+
+from pizzeria_agent.agent import build_agent
+from tests.chat import APP, Chat
+from tests.fake_ollama import FakeOllama, free_port
+from tests.pizzeria.helpers import KNOWN, lines
+from tools.llm.guards import MODEL_DOWN
+from tools.llm.models import build_model
+from tools.llm.scripted import ScriptedLlm
+from tools.settings import get_settings
+
+
+def _wire_chat_parts(monkeypatch: pytest.MonkeyPatch, url: str, timeout: float = 10.0):
+    monkeypatch.setenv("LLM_MODEL", "ollama_chat/qwen2.5:7b")
+    monkeypatch.setenv("OLLAMA_API_BASE", url)
+    monkeypatch.setenv("LLM_TIMEOUT_S", str(timeout))
+    get_settings.cache_clear()
+    model = build_model()
+    return InMemoryRunner(agent=build_agent(model), app_name=APP)
+
+
+async def _open(runner: InMemoryRunner) -> Chat:
+    # Chat only reads `model.requests` for counting; the wire tests count on the server.
+    return await Chat.open(runner=runner, model=ScriptedLlm(), user_id=KNOWN)
+
+
+async def test_tool_call_round_trip_through_litellm(monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeOllama() as server:
+        chat = await _open(_wire_chat_parts(monkeypatch, server.url))
+        await chat.say("hola")
+        turn = await chat.say("quiero dos muzzas grandes")
+        assert lines(await chat.state()) == {("muzzarella", "grande", 2)}
+        assert "Agregué 2 x Muzzarella grande" in turn.reply
+        chats = server.chats()
+    assert len(chats) == 1, "the tool's fixed reply ended the turn: one model call"
+    body = chats[0]
+    assert body["model"] == "qwen2.5:7b"
+    assert body["options"]["num_ctx"] == get_settings().llm_num_ctx
+    assert {t["function"]["name"] for t in body["tools"]} == {
+        "add_item_to_order", "remove_item_from_order", "change_item", "get_current_order"
+    }
+    assert body["messages"][0]["role"] == "system" and "Pedido actual" in body["messages"][0]["content"]
+    last = body["messages"][-1]
+    assert (last["role"], last["content"]) == ("user", "quiero dos muzzas grandes")
+
+
+async def test_server_down_gives_an_apology_keeps_state_and_recovers(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    chat = await _open(_wire_chat_parts(monkeypatch, url))
+    await chat.say("hola")
+    before = await chat.state()
+    with caplog.at_level(logging.ERROR):
+        turn = await chat.say("quiero dos muzzas grandes")
+    assert turn.reply == MODEL_DOWN
+    assert url in caplog.text, "the operator's log line names the model server"
+    after = await chat.state()
+    assert after["current_order"] == before["current_order"]
+    assert after["conversation_phase"] == "TOMANDO_PEDIDO"
+    with FakeOllama(port=port):
+        await chat.say("quiero dos muzzas grandes")
+    assert lines(await chat.state()) == {("muzzarella", "grande", 2)}
+
+
+@pytest.mark.parametrize(("mode", "delay"), [("malformed", 0.0), ("ok", 2.0)], ids=["malformed-json", "timeout"])
+async def test_broken_answers_end_the_turn_with_an_apology(monkeypatch: pytest.MonkeyPatch, mode: str, delay: float) -> None:
+    with FakeOllama(mode=mode, delay_s=delay) as server:
+        chat = await _open(_wire_chat_parts(monkeypatch, server.url, timeout=1.0))
+        await chat.say("hola")
+        turn = await chat.say("quiero dos muzzas grandes")
+    assert turn.reply == MODEL_DOWN
+    assert lines(await chat.state()) == set()
