@@ -52,7 +52,7 @@ _AFFIRM = re.compile(
     r"la de siempre|misma direccion|a casa|ahi|si ahi)\b"
 )
 _NEGATIVE = re.compile(r"^(?:no|nop|nah|espera|pará|para|momento|un momento|quiero cambiar|cambiar|me falta|falta|agregar|modificar)\b")
-_STREET_NUMBER = re.compile(r"[a-z]{3,} (?:n ?|nro ?|numero )?\d{1,5}\b")
+_STREET_NUMBER = re.compile(r"[a-z]{2,} (?:n ?|nro ?|numero )?\d{1,5}\b")
 _GREETING = _rx(r"hola+", r"buenas", r"buen dia", r"buenos dias", r"buenas tardes", r"buenas noches", r"que tal", r"gracias", r"muchas gracias", r"holis", r"hey", r"como va", r"como andas")
 
 

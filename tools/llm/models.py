@@ -9,15 +9,10 @@ policy, so `adk run` works on a machine with no model server at all.
 
 from __future__ import annotations
 
-import os
-
 from google.adk.models.base_llm import BaseLlm
 
 from tools.llm.scripted import Policy, ScriptedLlm
 from tools.settings import Settings, get_settings
-
-# Offline, LiteLLM otherwise fetches its price map on first use and waits ~7 s.
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 
 def build_model(demo_policy: Policy | None = None, settings: Settings | None = None) -> BaseLlm:

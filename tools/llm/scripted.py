@@ -6,8 +6,8 @@ decided from the request's contents (which agent is asking, the customer's
 latest message, the tool results so far in this turn), never from a call
 counter, so the same script drives any conversation order.
 
-Every request is recorded (`ScriptedLlm.requests`) with an estimate of its
-prompt size, for tests and the eval runner.
+Every request is recorded (`ScriptedLlm.requests`) with its prompt text, so
+tests and the eval runner can count model calls and prompt tokens.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from google.adk.models.llm_response import LlmResponse
 from google.genai import types
 from pydantic import ConfigDict, Field
 
+from tools.llm.tokens import count_tokens
+
 _AGENT_NAME = re.compile(r'Your internal name is "([^"]+)"')
 
 
@@ -37,7 +39,15 @@ class View:
     system: str
     user_text: str
     responses: list[tuple[str, dict[str, Any]]]  # (tool name, response) since the user spoke
-    prompt_chars: int
+    prompt_text: str  # everything the model would read: instructions, tool schemas, contents
+
+    @property
+    def prompt_chars(self) -> int:
+        return len(self.prompt_text)
+
+    @property
+    def prompt_tokens(self) -> int:
+        return count_tokens(self.prompt_text)
 
     @property
     def after(self) -> str | None:
@@ -67,12 +77,6 @@ class Reply:
 Policy = Callable[[View], Reply | None]
 
 
-def estimate_tokens(chars: int) -> int:
-    """Prompt tokens estimated from characters: ~3.5 chars/token for Spanish text and JSON
-    schemas on Llama/Qwen tokenizers (documented estimate, used where no tokenizer runs)."""
-    return round(chars / 3.5)
-
-
 def read_request(llm_request: LlmRequest) -> View:
     config = llm_request.config
     system = ""
@@ -89,11 +93,13 @@ def read_request(llm_request: LlmRequest) -> View:
             elif content.role == "user" and part.text and not part.text.startswith("For context:"):
                 user_text = part.text
                 responses = []
-    schema_chars = 0
-    if config and config.tools:
-        schema_chars = sum(len(json.dumps(t.model_dump(exclude_none=True), default=str)) for t in config.tools)
-    content_chars = sum(len(p.text or "") + len(str(p.function_call or "")) + len(str(p.function_response or ""))
-                        for c in llm_request.contents for p in (c.parts or []))
+    schemas = [json.dumps(t.model_dump(exclude_none=True), default=str, ensure_ascii=False) for t in (config.tools or [])] if config else []
+    contents = [
+        p.text or json.dumps(
+            (p.function_call or p.function_response).model_dump(exclude_none=True), default=str, ensure_ascii=False
+        ) if (p.text or p.function_call or p.function_response) else ""
+        for c in llm_request.contents for p in (c.parts or [])
+    ]
     match = _AGENT_NAME.search(system)
     return View(
         agent=match.group(1) if match else "",
@@ -101,7 +107,7 @@ def read_request(llm_request: LlmRequest) -> View:
         system=system,
         user_text=user_text,
         responses=responses,
-        prompt_chars=len(system) + schema_chars + content_chars,
+        prompt_text="\n".join([system, *schemas, *contents]),
     )
 
 
@@ -139,7 +145,7 @@ class ScriptedLlm(BaseLlm):
         yield LlmResponse(
             content=types.Content(role="model", parts=parts),
             usage_metadata=types.GenerateContentResponseUsageMetadata(
-                prompt_token_count=estimate_tokens(view.prompt_chars), candidates_token_count=10
+                prompt_token_count=view.prompt_tokens, candidates_token_count=count_tokens(reply.text or str(reply.calls))
             ),
         )
 

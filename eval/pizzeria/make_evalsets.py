@@ -1,0 +1,158 @@
+"""Writes the pizzeria ADK eval sets (`*.evalset.json`) from the hand-written cases below.
+
+Run `python -m eval.pizzeria.make_evalsets` after editing a case. Each case lists,
+per customer turn, the tool calls a good model makes and, at the end, the
+session state the conversation must leave (ADK's evaluators do not check state;
+`tests/pizzeria/test_eval_replay.py` does, by replaying the tool calls through
+the real agent).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+APP = "pizzeria_agent"
+
+Turn = tuple[str, list[tuple[str, dict[str, Any]]]]
+
+# (eval set, case id, user id, turns, expected final state subset)
+CASES: list[tuple[str, str, str, list[Turn], dict[str, Any]]] = [
+    (
+        "happy_path", "cliente_nuevo_pedido_completo", "5491177700001",
+        [
+            ("hola", []),
+            ("me llamo Sofía", []),
+            ("dos muzzas grandes y una coca de litro y medio", [
+                ("add_item_to_order", {"item": "muzzarella", "quantity": 2, "size": "grande"}),
+                ("add_item_to_order", {"item": "coca cola", "quantity": 1, "size": "1,5 L"}),
+            ]),
+            ("eso es todo", []),
+            ("sí", []),
+            ("Av. Santa Fe 3200, 4° A", [("finalize_order", {})]),
+        ],
+        {"user_name": "Sofía", "conversation_phase": "TOMANDO_PEDIDO", "last_order_id": 1001,
+         "current_order": {"items": [], "total": 0}},
+    ),
+    (
+        "happy_path", "cliente_conocido_direccion_guardada", "5491155550101",
+        [
+            ("buenas noches", []),
+            ("una napo grande y media docena de empanadas de carne", [
+                ("add_item_to_order", {"item": "napolitana", "quantity": 1, "size": "grande"}),
+                ("add_item_to_order", {"item": "empanada de carne", "quantity": 6, "size": "unidad"}),
+            ]),
+            ("nada más", []),
+            ("dale", []),
+            ("sí, a la misma", [("finalize_order", {})]),
+        ],
+        {"user_name": "Juan Pérez", "conversation_phase": "TOMANDO_PEDIDO", "last_order_id": 1001},
+    ),
+    (
+        "corrections", "cambiar_tamano_y_sacar", "5491155550103",
+        [
+            ("hola", []),
+            ("dos muzzas grandes y una fugazzeta chica", [
+                ("add_item_to_order", {"item": "muzzarella", "quantity": 2, "size": "grande"}),
+                ("add_item_to_order", {"item": "fugazzeta", "quantity": 1, "size": "chica"}),
+            ]),
+            ("que la muzza sea chica", [("change_item", {"item": "muzzarella", "size": "chica"})]),
+            ("sacá la fugazzeta", [("remove_item_from_order", {"item": "fugazzeta"})]),
+        ],
+        {"conversation_phase": "TOMANDO_PEDIDO",
+         "current_order": {"items": [{"item_id": "muzzarella", "size": "chica", "quantity": 2}], "total": 17800}},
+    ),
+    (
+        "corrections", "volver_desde_la_confirmacion", "5491155550103",
+        [
+            ("hola", []),
+            ("una calabresa mediana", [("add_item_to_order", {"item": "calabresa", "quantity": 1, "size": "mediana"})]),
+            ("listo", []),
+            ("no, agregame un flan", [("add_item_to_order", {"item": "flan", "quantity": 1})]),
+            ("eso es todo", []),
+        ],
+        {"conversation_phase": "CONFIRMANDO_PEDIDO", "order_confirmed": False,
+         "current_order": {"items": [{"item_id": "calabresa", "size": "mediana", "quantity": 1},
+                                     {"item_id": "flan", "size": "porcion", "quantity": 1}], "total": 17000}},
+    ),
+    (
+        "digressions", "pregunta_por_el_menu_a_mitad_del_pedido", "5491155550102",
+        [
+            ("hola", []),
+            ("una fugazzeta grande", [("add_item_to_order", {"item": "fugazzeta", "quantity": 1, "size": "grande"})]),
+            ("¿qué empanadas tienen?", [("get_menu", {"category": "empanadas"})]),
+            ("dos de humita", [("add_item_to_order", {"item": "empanada de humita", "quantity": 2})]),
+        ],
+        {"conversation_phase": "TOMANDO_PEDIDO",
+         "current_order": {"items": [{"item_id": "fugazzeta", "size": "grande", "quantity": 1},
+                                     {"item_id": "empanada_humita", "size": "unidad", "quantity": 2}], "total": 17900}},
+    ),
+    (
+        "cancellations", "cancelar_todo", "5491155550103",
+        [
+            ("hola", []),
+            ("tres cuatro quesos grandes", [("add_item_to_order", {"item": "cuatro quesos", "quantity": 3, "size": "grande"})]),
+            ("eso es todo", []),
+            ("cancelá todo", []),
+        ],
+        {"conversation_phase": "TOMANDO_PEDIDO", "order_confirmed": False, "current_order": {"items": [], "total": 0}},
+    ),
+    (
+        "invalid_input", "producto_que_no_existe", "5491155550103",
+        [
+            ("hola", []),
+            ("una pizza hawaiana", [("add_item_to_order", {"item": "pizza hawaiana", "quantity": 1})]),
+            ("entonces una margarita chica", [("add_item_to_order", {"item": "margarita", "quantity": 1, "size": "chica"})]),
+        ],
+        {"conversation_phase": "TOMANDO_PEDIDO",
+         "current_order": {"items": [{"item_id": "margarita", "size": "chica", "quantity": 1}], "total": 9500}},
+    ),
+]
+
+
+def _content(role: str, text: str) -> dict[str, Any]:
+    return {"role": role, "parts": [{"text": text}]}
+
+
+def build() -> dict[str, dict[str, Any]]:
+    sets: dict[str, dict[str, Any]] = {}
+    for set_id, case_id, user_id, turns, final_state in CASES:
+        eval_set = sets.setdefault(set_id, {
+            "eval_set_id": set_id,
+            "name": f"Pizzería: {set_id.replace('_', ' ')}",
+            "description": "Conversaciones en español rioplatense; ver eval/pizzeria/make_evalsets.py.",
+            "eval_cases": [],
+            "creation_timestamp": 0.0,
+        })
+        eval_set["eval_cases"].append({
+            "eval_id": case_id,
+            "conversation": [
+                {
+                    "invocation_id": f"{case_id}-{n}",
+                    "user_content": _content("user", text),
+                    "intermediate_data": {
+                        "tool_uses": [{"name": name, "args": args} for name, args in calls],
+                        "intermediate_responses": [],
+                    },
+                    "creation_timestamp": 0.0,
+                }
+                for n, (text, calls) in enumerate(turns)
+            ],
+            "session_input": {"app_name": APP, "user_id": user_id, "state": {}},
+            "final_session_state": final_state,
+            "creation_timestamp": 0.0,
+        })
+    return sets
+
+
+def main() -> None:
+    for set_id, eval_set in build().items():
+        path = HERE / f"{set_id}.evalset.json"
+        path.write_text(json.dumps(eval_set, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
