@@ -163,8 +163,8 @@ def _match_at(tokens: list[str], pos: int, index: _Index, fuzzy: bool) -> tuple[
 def parse_quantity(value: object) -> int | None:
     """A quantity from an int, "2", "dos", "2 x", "x2", "un par", "una docena" (= 12).
 
-    Returns None when nothing numeric is there; raises ResolveError for negative,
-    fractional or non-numeric-but-present values the customer must fix.
+    Returns None when nothing numeric is there; raises ResolveError for fractional
+    values. Range checks (at least 1, at most MAX_QUANTITY) are `check_quantity`'s.
     """
     if value is None or value == "":
         return None
@@ -175,8 +175,9 @@ def parse_quantity(value: object) -> int | None:
             raise ResolveError("Las cantidades van en unidades enteras, por ejemplo 1 o 2.")
         return int(value)
     raw = str(value).strip()
-    if re.match(r"^-\s*\d", raw):
-        raise ResolveError("La cantidad tiene que ser al menos 1.")
+    negative = re.match(r"^-\s*(\d+)$", raw)
+    if negative:
+        return -int(negative.group(1))  # check_quantity refuses it with a reason
     tokens = normalize(raw).split()
     if tokens[:2] in (["un", "par"], ["par"]):
         return 2
@@ -257,12 +258,10 @@ def find_mentions(text: str, menu: Menu | None = None) -> list[Mention]:
         next_start = spans[i + 1][0] if i + 1 < len(spans) else len(tokens)
         after = tokens[end:next_start]
         before = tokens[prev_end:start]
-        size, size_tokens = _first_size(item, after, menu)
-        if size is None:
-            size, _ = _first_size(item, before, menu)
+        size = _first_size(item, after, menu) or _first_size(item, before, menu)
         quantity = _last_quantity(before)
         if quantity is None:
-            quantity = _suffix_quantity(after[: size_tokens[0]] if size_tokens else after[:2])
+            quantity = _suffix_quantity(after)
         if "docena" in before or "docenas" in before:
             size, quantity = _dozen(before, item)
         mentions.append(Mention(item_id, size, quantity, start))
@@ -280,13 +279,13 @@ def _dozen(before: list[str], item: MenuItem) -> tuple[str | None, int | None]:
     return None, 12 * (count if count is not None else 1)
 
 
-def _first_size(item: MenuItem, tokens: list[str], menu: Menu) -> tuple[str | None, tuple[int, int] | None]:
+def _first_size(item: MenuItem, tokens: list[str], menu: Menu) -> str | None:
     index = _size_index(menu, item.category_id)
     for pos in range(len(tokens)):
         found = _match_at(tokens, pos, index, fuzzy=False)
         if found:
-            return found[0], (pos, pos + found[1])
-    return None, None
+            return found[0]
+    return None
 
 
 def _last_quantity(tokens: list[str]) -> int | None:
