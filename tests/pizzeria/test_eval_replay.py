@@ -25,5 +25,6 @@ async def test_replayed_case_reaches_its_final_state(eval_set, case) -> None:
     result = await run_case(eval_set, case, build_agent, "pizzeria_agent")
     assert result.tool_calls == result.expected_calls
     assert result.state_mismatches == {}
+    assert max(result.prompt_tokens, default=0) <= 2048, "every request fits a 2k context"
     if "last_order_id" in (case.final_session_state or {}):
         assert [o["order_id"] for o in saved_orders()] == [case.final_session_state["last_order_id"]]
