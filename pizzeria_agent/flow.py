@@ -55,6 +55,12 @@ def plan_turn(st: PizzeriaState, text: str, route: Route) -> Step:
 def _greeting(st: PizzeriaState, text: str, route: Route) -> Step:
     if st.awaiting_user_name:
         name = operations.extract_name(text)
+        if name is None and route in (Route.ORDER, Route.MENU):
+            # Asked once; a customer who goes straight to ordering is not asked again.
+            skipped = st.model_copy(update={"awaiting_user_name": False, "conversation_phase": Phase.TOMANDO_PEDIDO})
+            step = plan_turn(skipped, text, route)
+            return Step(delta={**_phase(Phase.TOMANDO_PEDIDO, awaiting_user_name=False), **step.delta},
+                        reply=step.reply, agent=step.agent)
         if name is None:
             return Step(agent=USER)
         outcome = operations.register_name(st.model_dump(), name)

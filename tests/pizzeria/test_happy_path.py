@@ -137,3 +137,33 @@ async def test_one_call_with_a_list_adds_every_item() -> None:
     chat, turn = await _order_multi(ONE_CALL_WITH_A_LIST)
     assert lines(await chat.state()) == EXPECTED_MULTI
     assert turn.model_calls == 1
+
+
+async def test_new_customer_who_skips_the_name_is_not_asked_again() -> None:
+    chat = await Chat.open(user_id="5491177770002")
+    await chat.say("hola")
+    turn = await chat.say("una muzza grande")
+    state = await chat.state()
+    assert lines(state) == {("muzzarella", "grande", 1)} and "nombre" not in turn.reply
+    assert state["awaiting_user_name"] is False and state["conversation_phase"] == "TOMANDO_PEDIDO"
+    await chat.say("eso es todo")
+    await chat.say("sí")
+    await chat.say("Humberto Primo 880")
+    (order,) = saved_orders()
+    assert order["customer_name"] is None and order["user_id"] == "5491177770002"
+
+
+USER_AGENT_EXTRACTS = rules(
+    Rule("user_agent", "de siempre", reply=Reply.call("extract_and_register_name", name="Mónica")),
+    fallback=demo_policy,
+)
+
+
+async def test_name_the_rules_cannot_read_goes_to_the_user_specialist() -> None:
+    chat = await Chat.open(USER_AGENT_EXTRACTS, user_id="5491177770003")
+    await chat.say("hola")
+    turn = await chat.say("el de siempre, la Mónica")
+    state = await chat.state()
+    assert [c[0] for c in turn.tool_calls] == ["extract_and_register_name"]
+    assert state["user_name"] == "Mónica" and state["conversation_phase"] == "TOMANDO_PEDIDO"
+    assert "Mónica" in turn.reply and turn.model_calls == 1

@@ -60,12 +60,21 @@ def clean_name(raw: str) -> str | None:
     return " ".join(p[:1].upper() + p[1:] for p in parts)
 
 
+_FUNCTION_WORDS = {
+    "el", "la", "los", "las", "un", "una", "que", "con", "por", "para", "mi", "tu", "su", "es", "esta",
+    "no", "me", "te", "se", "lo", "le", "al", "del", "en", "ya", "yo", "vos", "sos", "hay", "algo",
+}
+
+
 def extract_name(text: str) -> str | None:
     """The name in "me llamo Ana", "soy Juan Pérez" or a bare "Ana"; None when unsure."""
     for pattern in _NAME_PATTERNS:
         match = pattern.search(text.strip())
         if match:
             return clean_name(match.group(1))
+    words = normalize(text).split()
+    if len(words) > 3 or any(w in _FUNCTION_WORDS for w in words):
+        return None  # a sentence, not a bare name: let the user specialist read it
     return clean_name(text)
 
 
