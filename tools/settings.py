@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     pizzeria_menu_path: Path = DATA_ROOT / "pizzeria" / "menu.json"
     pizzeria_seed_dir: Path = DATA_ROOT / "pizzeria"
 
+    database_url: str = Field("sqlite+aiosqlite:///.data/shop.db", description="Shop database (SQLite or postgresql+asyncpg).")
+    shop_name: str = "ElectroHogar Online S.A."
+    shop_cuit: str = "30-71234567-9"
+    invoice_point_of_sale: int = Field(3, ge=1, le=99999)
+
 
 @functools.cache
 def get_settings() -> Settings:

@@ -1,0 +1,100 @@
+"""Customers, the category tree with product counts, products and stock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tools.shop.records import CategoryNode, Customer, Product
+from tools.shop.schema import categories, customers, products, stock
+
+
+async def customer_by_user_id(conn: AsyncConnection, user_id: str) -> Customer | None:
+    """The customer a session's `user_id` maps to (never an id the model typed)."""
+    row = (await conn.execute(select(customers).where(customers.c.user_id == user_id))).first()
+    return Customer.from_row(row) if row else None
+
+
+async def category_tree(conn: AsyncConnection) -> list[CategoryNode]:
+    """Top-level categories with their subcategories; counts include every descendant."""
+    counts = dict(
+        (await conn.execute(
+            select(products.c.category_id, func.count()).where(products.c.active.is_(True)).group_by(products.c.category_id)
+        )).all()
+    )
+    nodes = {
+        row.id: CategoryNode(id=row.id, name=row.name, parent_id=row.parent_id, product_count=counts.get(row.id, 0))
+        for row in (await conn.execute(select(categories).order_by(categories.c.name))).all()
+    }
+    roots: list[CategoryNode] = []
+    for node in nodes.values():
+        parent = nodes.get(node.parent_id) if node.parent_id else None
+        (parent.children if parent else roots).append(node)
+
+    def total(node: CategoryNode) -> int:
+        node.product_count += sum(total(child) for child in node.children)
+        return node.product_count
+
+    for root in roots:
+        total(root)
+    return roots
+
+
+async def descendant_ids(conn: AsyncConnection, category_id: str) -> list[str]:
+    """`category_id` and all its subcategories (any depth)."""
+    rows = (await conn.execute(select(categories.c.id, categories.c.parent_id))).all()
+    children: dict[str | None, list[str]] = {}
+    for cid, parent in rows:
+        children.setdefault(parent, []).append(cid)
+    found, pending = [], [category_id]
+    while pending:
+        current = pending.pop()
+        if current in found:
+            continue
+        found.append(current)
+        pending += children.get(current, [])
+    return found if any(cid == category_id for cid, _ in rows) else []
+
+
+async def get_products(conn: AsyncConnection, ids: Iterable[int]) -> list[Product]:
+    wanted = list(ids)
+    if not wanted:
+        return []
+    rows = (await conn.execute(select(products).where(products.c.id.in_(wanted)))).all()
+    by_id = {row.id: Product.from_row(row) for row in rows}
+    return [by_id[i] for i in wanted if i in by_id]
+
+
+async def product_by_sku(conn: AsyncConnection, sku: str) -> Product | None:
+    row = (await conn.execute(select(products).where(products.c.sku == sku))).first()
+    return Product.from_row(row) if row else None
+
+
+async def stock_levels(conn: AsyncConnection, product_ids: Iterable[int]) -> dict[int, int]:
+    """Units available per product, summed over warehouses (0 when none)."""
+    wanted = list(product_ids)
+    if not wanted:
+        return {}
+    rows = (await conn.execute(
+        select(stock.c.product_id, func.sum(stock.c.quantity)).where(stock.c.product_id.in_(wanted)).group_by(stock.c.product_id)
+    )).all()
+    levels = {pid: int(total or 0) for pid, total in rows}
+    return {pid: levels.get(pid, 0) for pid in wanted}
+
+
+async def take_stock(conn: AsyncConnection, product_id: int, warehouse_id: str, quantity: int) -> bool:
+    """Remove `quantity` units if that many are there, atomically; False otherwise.
+
+    One conditional UPDATE: concurrent callers can never drive stock below zero
+    (the CHECK constraint backs this up).
+    """
+    if quantity <= 0:
+        raise ValueError("quantity must be positive")
+    result = await conn.execute(
+        update(stock)
+        .where(stock.c.product_id == product_id, stock.c.warehouse_id == warehouse_id, stock.c.quantity >= quantity)
+        .values(quantity=stock.c.quantity - quantity)
+    )
+    return result.rowcount == 1

@@ -1,0 +1,69 @@
+"""Order lookups, always scoped to one customer.
+
+An order number that belongs to another customer returns exactly what a missing
+one returns (None), so a customer cannot probe for other people's orders.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tools.shop.money import pesos
+from tools.shop.records import Order, OrderLine
+from tools.shop.schema import order_lines, orders, products
+
+_DIGITS = re.compile(r"\d{5,10}")
+
+
+def normalize_order_number(text: str) -> str | None:
+    """"#4581230", "pedido 4581230", "orden nro. 4.581.230" -> "4581230"."""
+    match = _DIGITS.search(re.sub(r"(?<=\d)[.\s-](?=\d)", "", text))
+    return match.group(0) if match else None
+
+
+async def _lines(conn: AsyncConnection, order_ids: list[int]) -> dict[int, list[OrderLine]]:
+    rows = (await conn.execute(
+        select(order_lines, products.c.sku, products.c.name, products.c.iva_rate)
+        .join(products, products.c.id == order_lines.c.product_id)
+        .where(order_lines.c.order_id.in_(order_ids))
+        .order_by(order_lines.c.order_id, order_lines.c.line_no)
+    )).all()
+    by_order: dict[int, list[OrderLine]] = {i: [] for i in order_ids}
+    for row in rows:
+        by_order[row.order_id].append(OrderLine(
+            line_no=row.line_no, product_id=row.product_id, sku=row.sku, name=row.name,
+            quantity=row.quantity, unit_price=pesos(row.unit_price_cents), iva_rate=row.iva_rate,
+        ))
+    return by_order
+
+
+def _order(row, lines: list[OrderLine]) -> Order:  # type: ignore[no-untyped-def]
+    return Order(
+        id=row.id, number=row.number, customer_id=row.customer_id, status=row.status, created_at=row.created_at,
+        subtotal=pesos(row.subtotal_cents), discount=pesos(row.discount_cents), total=pesos(row.total_cents),
+        shipping_address=row.shipping_address, lines=lines,
+    )
+
+
+async def order_for_customer(conn: AsyncConnection, customer_id: str, number: str) -> Order | None:
+    """The customer's order with this number, or None (missing and not-yours look the same)."""
+    normalized = normalize_order_number(number)
+    if normalized is None:
+        return None
+    row = (await conn.execute(
+        select(orders).where(orders.c.number == normalized, orders.c.customer_id == customer_id)
+    )).first()
+    if row is None:
+        return None
+    return _order(row, (await _lines(conn, [row.id]))[row.id])
+
+
+async def recent_orders(conn: AsyncConnection, customer_id: str, limit: int = 5) -> list[Order]:
+    rows = (await conn.execute(
+        select(orders).where(orders.c.customer_id == customer_id).order_by(orders.c.created_at.desc()).limit(limit)
+    )).all()
+    lines = await _lines(conn, [r.id for r in rows])
+    return [_order(r, lines[r.id]) for r in rows]

@@ -1,0 +1,143 @@
+"""Prices for a customer and coupon redemption, computed in code from the database.
+
+A customer's price = list price − tier discount − the best automatic promotion
+that applies (by product, category or tier, inside its validity window). Coupons
+are separate: `redeem_coupon` checks and counts one use atomically.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from tools.shop.money import pesos, percent_of, to_cents
+from tools.shop.records import Customer, PriceQuote, Product, Promotion
+from tools.shop.schema import TIERS, coupon_redemptions, promotions
+
+TIER_DISCOUNT_PERCENT = {"basic": 0, "premium": 5, "vip": 10}
+"""Standing discount on list prices per customer tier."""
+
+
+def tier_rank(tier: str | None) -> int:
+    return TIERS.index(tier) if tier in TIERS else 0
+
+
+def _eligible_tiers(tier: str) -> list[str]:
+    return [t for t in TIERS if tier_rank(t) <= tier_rank(tier)]
+
+
+def _window(now: datetime):  # type: ignore[no-untyped-def]
+    return and_(
+        promotions.c.active.is_(True),
+        promotions.c.starts_at <= now,
+        promotions.c.ends_at > now,
+        or_(promotions.c.usage_limit.is_(None), promotions.c.used_count < promotions.c.usage_limit),
+    )
+
+
+async def active_promotions(conn: AsyncConnection, customer: Customer, now: datetime, *, coupons: bool = True) -> list[Promotion]:
+    """Promotions valid now that this customer's tier may use (coupons included unless told)."""
+    query = select(promotions).where(
+        _window(now), or_(promotions.c.min_tier.is_(None), promotions.c.min_tier.in_(_eligible_tiers(customer.tier)))
+    )
+    if not coupons:
+        query = query.where(promotions.c.code.is_(None))
+    rows = (await conn.execute(query.order_by(promotions.c.ends_at))).all()
+    return [Promotion.from_row(row) for row in rows]
+
+
+def _discount_cents(promotion: Promotion, price_cents: int) -> int:
+    off = percent_of(price_cents, promotion.value) if promotion.kind == "percent" else promotion.value
+    return min(off, price_cents)
+
+
+async def price_for(
+    conn: AsyncConnection, product: Product, customer: Customer, now: datetime, category_path: list[str] | None = None
+) -> PriceQuote:
+    """`product`'s price for `customer` now. `category_path`: the product's category and its ancestors."""
+    list_cents = to_cents(product.price)
+    tier_cents = percent_of(list_cents, TIER_DISCOUNT_PERCENT.get(customer.tier, 0))
+    after_tier = list_cents - tier_cents
+    path = category_path or [product.category_id]
+    best: tuple[int, Promotion | None] = (0, None)
+    for promo in await active_promotions(conn, customer, now, coupons=False):
+        applies = (promo.product_id is None or promo.product_id == product.id) and (
+            promo.category_id is None or promo.category_id in path
+        )
+        if applies and promo.product_id is None and promo.category_id is None and promo.min_tier is None:
+            applies = False  # a store-wide promotion without scope is a coupon's job, not a price
+        if applies:
+            off = _discount_cents(promo, after_tier)
+            if off > best[0]:
+                best = (off, promo)
+    return PriceQuote(
+        product_id=product.id,
+        list_price=pesos(list_cents),
+        tier_discount=pesos(tier_cents),
+        promotion_discount=pesos(best[0]),
+        promotion=best[1].name if best[1] else None,
+        final_price=pesos(after_tier - best[0]),
+    )
+
+
+class RedeemStatus(StrEnum):
+    OK = "ok"
+    UNKNOWN = "unknown"  # no such code (or not valid now)
+    NOT_ELIGIBLE = "not_eligible"  # the customer's tier may not use it
+    EXHAUSTED = "exhausted"  # usage limit reached
+    ALREADY_USED = "already_used"  # this customer already redeemed it
+
+
+class RedeemResult(BaseModel):
+    status: RedeemStatus
+    promotion: Promotion | None = None
+
+
+async def redeem_coupon(engine: AsyncEngine, code: str, customer: Customer, now: datetime) -> RedeemResult:
+    """Use coupon `code` once for `customer`, in its own transaction.
+
+    The usage counter moves with one conditional UPDATE (used_count < usage_limit),
+    and the per-customer row has a unique constraint, so under any concurrency a
+    coupon with limit N is redeemed exactly N times and once per customer.
+    """
+    normalized = code.strip().upper()
+    try:
+        return await _redeem(engine, normalized, customer, now)
+    except _AlreadyUsed as used:
+        return RedeemResult(status=RedeemStatus.ALREADY_USED, promotion=used.args[0])
+
+
+class _AlreadyUsed(Exception):
+    """Raised inside the transaction so it rolls back, giving the counted use back."""
+
+
+async def _redeem(engine: AsyncEngine, normalized: str, customer: Customer, now: datetime) -> RedeemResult:
+    async with engine.begin() as conn:
+        row = (await conn.execute(
+            select(promotions).where(promotions.c.code == normalized, promotions.c.active.is_(True),
+                                     promotions.c.starts_at <= now, promotions.c.ends_at > now)
+        )).first()
+        if row is None:
+            return RedeemResult(status=RedeemStatus.UNKNOWN)
+        promotion = Promotion.from_row(row)
+        if promotion.min_tier and tier_rank(customer.tier) < tier_rank(promotion.min_tier):
+            return RedeemResult(status=RedeemStatus.NOT_ELIGIBLE, promotion=promotion)
+        claimed = await conn.execute(
+            update(promotions)
+            .where(promotions.c.id == promotion.id,
+                   or_(promotions.c.usage_limit.is_(None), promotions.c.used_count < promotions.c.usage_limit))
+            .values(used_count=promotions.c.used_count + 1)
+        )
+        if claimed.rowcount != 1:
+            return RedeemResult(status=RedeemStatus.EXHAUSTED, promotion=promotion)
+        try:
+            await conn.execute(insert(coupon_redemptions).values(
+                promotion_id=promotion.id, customer_id=customer.id, redeemed_at=now))
+        except IntegrityError as exc:
+            raise _AlreadyUsed(promotion) from exc
+    return RedeemResult(status=RedeemStatus.OK, promotion=promotion)
