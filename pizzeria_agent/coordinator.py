@@ -42,7 +42,7 @@ class PizzeriaCoordinator(BaseAgent):
         if "conversation_phase" not in ctx.session.state:
             yield self._event(ctx, delta=initial_state(ctx.session.user_id))
         if not text.strip():
-            yield self._event(ctx, text=replies.empty_message(), delta={"last_reply": replies.empty_message()})
+            yield self._event(ctx, text=replies.empty_message())
             return
         # Text said before a specialist runs is held back and prepended to the
         # specialist's answer: a coordinator message in between would become the
@@ -59,7 +59,6 @@ class PizzeriaCoordinator(BaseAgent):
             label = await classify_with_model(self.classifier, CLASSIFIER, text, set(_MODEL_ROUTES))
             route = _MODEL_ROUTES.get(label or "", Route.UNKNOWN)
 
-        said: list[str] = []
         step: Step | None = plan_turn(state, text, route)
         for _ in range(MAX_SPECIALISTS_PER_TURN + 1):
             if step is None:
@@ -67,8 +66,7 @@ class PizzeriaCoordinator(BaseAgent):
             if step.reply:
                 held.append(step.reply)
             if step.agent is None:
-                said.append(_join(held))
-                yield self._event(ctx, text=said[-1], delta=step.delta)
+                yield self._event(ctx, text=_join(held), delta=step.delta)
                 held = []
                 break
             if step.delta:
@@ -78,26 +76,27 @@ class PizzeriaCoordinator(BaseAgent):
                 if closing and event.get_function_responses():
                     yield event  # the tool result stays in history; its message is said next
                     event = self._event(ctx, text=_join([*held, closing]))
-                elif closing and held:
+                elif closing:
                     event = event.model_copy(update={"content": _text_content(_join([*held, closing]))})
+                    event.actions.state_delta["last_reply"] = _join([*held, closing])[:300]
                 if closing:
-                    said.append(_join([*held, closing]))
                     held = []
                 yield event
             step = after_specialist(PizzeriaState.of(ctx.session.state), step.agent)
         if held:
-            said.append(_join(held))
-            yield self._event(ctx, text=said[-1])
-        if said:
-            yield self._event(ctx, delta={"last_reply": said[-1][:300]})
+            yield self._event(ctx, text=_join(held))
 
     def _event(self, ctx: InvocationContext, text: str | None = None, delta: dict[str, Any] | None = None) -> Event:
+        """A coordinator event; text it says is also remembered as `last_reply` for the next turn."""
+        delta = dict(delta or {})
+        if text:
+            delta["last_reply"] = text[:300]
         return Event(
             invocation_id=ctx.invocation_id,
             author=self.name,
             branch=ctx.branch,
             content=_text_content(text) if text else None,
-            actions=EventActions(state_delta=delta or {}),
+            actions=EventActions(state_delta=delta),
         )
 
 

@@ -62,6 +62,7 @@ async def test_new_customer_orders_start_to_finish() -> None:
     assert state["conversation_phase"] == "TOMANDO_PEDIDO"
     assert state["current_order"]["items"] == [] and state["order_confirmed"] is False
     assert state["last_order_id"] == saved["order_id"]
+    assert f"#{saved['order_id']}" in state["last_reply"], "the next turn's context knows what was said"
 
 
 async def test_returning_customer_is_greeted_by_name_and_offered_saved_address() -> None:
