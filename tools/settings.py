@@ -39,6 +39,19 @@ class Settings(BaseSettings):
     shop_cuit: str = "30-71234567-9"
     invoice_point_of_sale: int = Field(3, ge=1, le=99999)
 
+    smtp_host: str = Field("", description="Invoice e-mails go out through this SMTP server; empty: only logged.")
+    smtp_port: int | None = Field(None, description="Default 587 with STARTTLS, else 25.")
+    smtp_from: str = "facturacion@localhost"
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_timeout_s: float = Field(10.0, gt=0)
+
+    carrier_api_url: str = Field("", description="Carrier tracking API; empty: tracking from our shipment events.")
+    carrier_api_key: str = ""
+    carrier_timeout_s: float = Field(5.0, gt=0)
+    carrier_retries: int = Field(2, ge=0, le=10)
+
 
 @functools.cache
 def get_settings() -> Settings:
