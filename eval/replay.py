@@ -16,7 +16,6 @@ from typing import Any
 from google.adk.evaluation.eval_case import EvalCase
 from google.adk.evaluation.local_eval_sets_manager import load_eval_set_from_file
 from google.adk.runners import InMemoryRunner
-from google.genai import types
 
 from tools.llm.scripted import Reply, ScriptedLlm, View
 
