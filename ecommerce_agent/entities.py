@@ -1,0 +1,99 @@
+"""Entities in a shop customer's message: order numbers, coupon codes, brands/models, price ranges."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+from tools.text import normalize
+
+BRANDS = [
+    "samsung", "motorola", "moto", "xiaomi", "redmi", "apple", "iphone", "ipad", "macbook", "lenovo", "legion", "ideapad",
+    "asus", "tuf", "rog", "hp", "omen", "victus", "dell", "alienware", "acer", "nitro", "predator", "msi", "lg", "tcl",
+    "philips", "noblex", "jbl", "sony", "playstation", "ps5", "ps4", "xbox", "nintendo", "switch", "logitech", "hyperx",
+    "redragon", "kingston", "western digital", "wd", "sandisk", "whirlpool", "drean", "gafa", "peabody", "atma", "bgh",
+    "surrey", "liliana", "electrolux", "patrick", "gama", "oster", "nespresso", "dolce gusto", "huawei", "realme", "tp link",
+    "tplink", "epson", "brother", "galaxy", "rtx",
+]
+_BRAND_RX = re.compile(r"\b(" + "|".join(re.escape(b) for b in sorted(BRANDS, key=len, reverse=True)) + r")\b")
+_MODEL_RX = re.compile(
+    r"\b(rtx ?\d{4}(?: ?ti)?|gtx ?\d{4}|rx ?\d{4}|iphone ?\d{1,2}(?: pro max| pro| plus)?|galaxy [a-z]\d{1,3}|"
+    r"[asmgz] ?\d{2,3}(?: ultra| plus| fe)?|moto ?[ge] ?\d{1,3}|redmi note ?\d{1,2}|ps ?[45]|series [xs]|i[3579](?: ?\d{4,5}[a-z]*)?|"
+    r"ryzen ?[3579]|\d{2} ?(?:pulgadas|\"|pulg))\b"
+)
+_ORDER_RX = re.compile(
+    r"(?:#|\b(?:pedido|orden|compra|order|nro|numero|n|n°|no)\b\.?\s*(?:nro\.?|numero|n°|#)?\s*)?"
+    r"\b(\d{1,3}(?:[.\s]\d{3}){1,2}|\d{6,8})\b"
+)
+_COUPON_RX = re.compile(r"\b([A-Z]{3,}[0-9]{1,3}|[A-Z]{4,}-?[0-9]{2,4})\b")
+_COUPON_AFTER_WORD = re.compile(r"\b(?:cupon|codigo|voucher)\s+(?:de descuento\s+)?([a-z0-9-]{4,20})\b")
+_AMOUNT = r"\$?\s?(\d{1,3}(?:[.\s]\d{3})+|\d+(?:[.,]\d+)?)\s*(millon(?:es)?|mil|k|lucas|luquitas|palos|m)?\b"
+_CUIT = re.compile(r"\b\d{2}-?\d{8}-?\d\b")
+_MONEY_SPAN = re.compile(
+    r"\$\s?[\d.,]+|\b(?:hasta|menos de|mas de|desde|entre|minimo|maximo|tope|arriba de|debajo de)\s+(?:de\s+)?\$?\s?[\d.,]+(?:\s+y\s+\$?\s?[\d.,]+)?"
+)
+
+
+class PriceRange(BaseModel):
+    min: Decimal | None = None
+    max: Decimal | None = None
+
+
+class Entities(BaseModel):
+    order_numbers: list[str] = Field(default_factory=list)
+    coupon_codes: list[str] = Field(default_factory=list)
+    brands: list[str] = Field(default_factory=list)
+    models: list[str] = Field(default_factory=list)
+    price_range: PriceRange | None = None
+
+
+def _amount(number: str, unit: str | None) -> Decimal:
+    value = Decimal(re.sub(r"[.\s]", "", number) if re.fullmatch(r"\d{1,3}(?:[.\s]\d{3})+", number) else number.replace(",", "."))
+    if unit in ("mil", "k", "lucas", "luquitas"):
+        value *= 1000
+    elif unit and (unit.startswith("millon") or unit in ("palos", "m")):
+        value *= 1_000_000
+    return value
+
+
+def price_range(norm: str) -> PriceRange | None:
+    """ "hasta 500 mil", "menos de $800.000", "entre 300 y 600 lucas", "mas de 1 millon"."""
+    between = re.search(r"\bentre\s+" + _AMOUNT + r"\s+y\s+" + _AMOUNT, norm)
+    if between:
+        low_unit = between.group(2) or between.group(4)
+        return PriceRange(min=_amount(between.group(1), low_unit), max=_amount(between.group(3), between.group(4)))
+    upper = re.search(r"\b(?:hasta|menos de|max(?:imo)?|no mas de|por debajo de|tope|que no pasen? (?:de |los )?)\s*(?:de\s+)?" + _AMOUNT, norm)
+    lower = re.search(r"\b(?:mas de|desde|minimo|arriba de|por encima de)\s+" + _AMOUNT, norm)
+    if not (upper or lower):
+        return None
+    return PriceRange(
+        min=_amount(lower.group(1), lower.group(2)) if lower else None,
+        max=_amount(upper.group(1), upper.group(2)) if upper else None,
+    )
+
+
+def normalize_keep_symbols(text: str) -> str:
+    """Lower-case text with accents stripped but '#' and '$' kept (they mark orders and amounts)."""
+    return normalize(text.replace("#", " numeral ").replace("$", " pesos ")).replace("numeral ", "#").replace("pesos ", "$")
+
+
+def extract(text: str) -> Entities:
+    norm = normalize(text)
+    orders = []
+    without_money = _MONEY_SPAN.sub(" ", normalize_keep_symbols(_CUIT.sub(" ", text)))
+    for match in _ORDER_RX.finditer(without_money):
+        digits = re.sub(r"\D", "", match.group(1))
+        if 6 <= len(digits) <= 8 and digits not in orders:
+            orders.append(digits)
+    coupons = list(dict.fromkeys(m.group(1).replace("-", "") for m in _COUPON_RX.finditer(text)))
+    coupons += [m.group(1).upper() for m in _COUPON_AFTER_WORD.finditer(norm) if m.group(1).upper() not in coupons]
+    coupons = [c for c in coupons if not c.isdigit() and not re.fullmatch(r"(RTX|GTX|RX|PS|I)\d+", c)]
+    return Entities(
+        order_numbers=orders,
+        coupon_codes=coupons,
+        brands=list(dict.fromkeys(m.group(1) for m in _BRAND_RX.finditer(norm))),
+        models=list(dict.fromkeys(m.group(1) for m in _MODEL_RX.finditer(norm))),
+        price_range=price_range(norm),
+    )
