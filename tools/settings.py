@@ -47,6 +47,12 @@ class Settings(BaseSettings):
     smtp_password: str = ""
     smtp_timeout_s: float = Field(10.0, gt=0)
 
+    embeddings: str = Field("use", pattern="^(?i:use|ollama)$", description="Embedder: 'use' (offline ONNX) or 'ollama'.")
+    ollama_embed_model: str = "mxbai-embed-large"
+    shop_models_dir: Path = Field(Path(".data/models"), description="Where the offline embedding model file lives.")
+    chroma_path: Path = Field(Path(".data/chroma"), description="Embedded Chroma directory.")
+    chroma_url: str = Field("", description="Chroma server URL; when set, used instead of the embedded store.")
+
     carrier_api_url: str = Field("", description="Carrier tracking API; empty: tracking from our shipment events.")
     carrier_api_key: str = ""
     carrier_timeout_s: float = Field(5.0, gt=0)
