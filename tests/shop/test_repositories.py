@@ -117,3 +117,17 @@ def test_order_numbers_written_many_ways() -> None:
     for text in ["#4581230", "pedido 4581230", "orden nro 4581230", "Orden N° 4.581.230", "mi compra 4581230!"]:
         assert orders.normalize_order_number(text) == "4581230", text
     assert orders.normalize_order_number("no sé el número") is None
+
+
+async def test_support_tickets_belong_to_their_customer(engine: AsyncEngine) -> None:
+    from tools.shop import support
+
+    await make_shop(engine)
+    async with engine.begin() as conn:
+        first = await support.open_ticket(conn, "C0001", "  La notebook   no prende ", "Desde ayer no enciende.", NOW)
+        await support.open_ticket(conn, "C0002", "Otro", "x", NOW, priority="urgentísimo")
+    async with engine.connect() as conn:
+        mine = await support.tickets_for_customer(conn, "C0001")
+        theirs = await support.tickets_for_customer(conn, "C0002")
+    assert [t.id for t in mine] == [first.id] and mine[0].subject == "La notebook no prende"
+    assert theirs[0].priority == "normal" and theirs[0].id != first.id
