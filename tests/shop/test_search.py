@@ -448,3 +448,50 @@ async def test_search_quality_on_the_seeded_shop(engine: AsyncEngine, index: Sea
 
     assert all(means[kind] >= floor for kind, floor in RECALL_FLOORS.items()), means
     assert off_topic_kb < KB_MIN_SCORE <= right_kb
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A real Chroma server (the `chroma` CLI chromadb ships), on a free local port."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    chroma = Path(sys.executable).parent / "chroma"
+    server = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"{url}/api/v2/heartbeat", timeout=0.5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("chroma server did not start")
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+async def test_the_same_code_runs_against_a_chroma_server(
+    catalog: AsyncEngine, chroma_server: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CHROMA_URL", chroma_server)
+    monkeypatch.setenv("CHROMA_PATH", str(tmp_path / "must-stay-unused"))
+    get_settings.cache_clear()
+    index = SearchIndex()
+    report = await sync_index(catalog, index)
+    assert report.products.embedded == 13
+    hits = await search_products(catalog, index, "notebook para jugar con placa de video", limit=3)
+    assert hits and "Gamer" in hits[0].name
+    assert (await sync_index(catalog, SearchIndex())).embedded == 0, "a second client sees the server's index"
+    assert not (tmp_path / "must-stay-unused").exists() and any((tmp_path / "server").iterdir())
