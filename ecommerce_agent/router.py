@@ -183,9 +183,9 @@ def classify(text: str) -> IntentInfo:
 
 
 EXAMPLES_PATH = DATA_ROOT / "ecommerce" / "router_examples.jsonl"
-NEIGHBOURS = 5
-NEIGHBOUR_WEIGHT = 3.0
-MIN_SIMILARITY = 0.35
+NEIGHBOURS = 8
+NEIGHBOUR_WEIGHT = 8.0
+MIN_SIMILARITY = 0.2
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from ecommerce_agent.entities import extract
 from ecommerce_agent.router import CONFIDENCE_THRESHOLD, EXAMPLES_PATH, classify
 
 MEASURE = Path(__file__).with_name("router_measure.jsonl")
-ACCURACY_FLOOR = 0.85  # measured 0.863 on the held-out set; the target is 0.90 (not reached yet)
+ACCURACY_FLOOR = 0.88  # measured 0.894 on the held-out set; the target is 0.90 (not reached yet)
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
