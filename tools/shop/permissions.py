@@ -1,0 +1,135 @@
+"""Who may call which shop tool, decided in code before the tool runs.
+
+The role is the `role` column of the session's customer (`customer_by_user_id` on
+`tool_context.user_id`), never anything the model or the customer says:
+
+    role               tools
+    (unknown user)     PUBLIC_TOOLS: list_categories, find_categories, search_catalog,
+                       product_details, compare_products, search_help
+                       (catalog browsing at list price + public promotions, and the
+                       help articles: nothing personal, nothing that writes)
+    customer           PUBLIC_TOOLS + my_promotions, redeem_coupon_code, track_order,
+                       my_recent_orders, open_support_ticket, request_invoice
+    premium_customer   the same as customer: premium and vip benefits are prices and
+                       coupons, which `pricing` already grants by tier; there is no
+                       premium-only tool
+    support_staff      everything, including the staff-only lookup_any_order
+
+`enforce_permissions` is each specialist's `before_tool_callback`: for a call the
+session may not make it returns a Spanish refusal, which ADK sends back as the
+tool's response without running the tool. It fails closed: a tool missing from the
+table, or a database error while checking, is refused.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from google.adk.tools import BaseTool, ToolContext
+
+from tools.shop import agent_tools as t
+from tools.shop.catalog import customer_by_user_id
+from tools.shop.runtime import get_engine
+
+log = logging.getLogger(__name__)
+
+ROLES = ("customer", "premium_customer", "support_staff")
+
+ToolFunction = Callable[..., Awaitable[dict[str, Any]]]
+
+SPECIALIST_TOOLS: dict[str, list[ToolFunction]] = {
+    "category_agent": [t.list_categories, t.find_categories],
+    "product_agent": [t.search_catalog, t.product_details, t.compare_products],
+    "promotions_agent": [t.my_promotions, t.redeem_coupon_code],
+    "tracking_agent": [t.track_order, t.my_recent_orders, t.lookup_any_order],
+    "support_agent": [t.search_help, t.open_support_ticket],
+    "invoice_agent": [t.request_invoice],
+}
+"""Each specialist's function tools, for `LlmAgent(tools=...)` in the agent module."""
+
+PUBLIC_TOOLS: frozenset[str] = frozenset(
+    {"list_categories", "find_categories", "search_catalog", "product_details", "compare_products", "search_help"}
+)
+"""Harmless for anyone, even a session that is not a registered customer."""
+
+CUSTOMER_TOOLS: frozenset[str] = PUBLIC_TOOLS | {
+    "my_promotions", "redeem_coupon_code", "track_order", "my_recent_orders", "open_support_ticket", "request_invoice",
+}
+
+STAFF_ONLY_TOOLS: frozenset[str] = frozenset({"lookup_any_order"})
+
+ROLE_TOOLS: dict[str, frozenset[str]] = {
+    "customer": CUSTOMER_TOOLS,
+    "premium_customer": CUSTOMER_TOOLS,
+    "support_staff": CUSTOMER_TOOLS | STAFF_ONLY_TOOLS,
+}
+
+ALL_TOOLS: frozenset[str] = frozenset(fn.__name__ for fns in SPECIALIST_TOOLS.values() for fn in fns)
+assert ALL_TOOLS == ROLE_TOOLS["support_staff"], "every specialist tool must be in the role table"
+
+STAFF_ONLY_REFUSAL = {
+    "ok": False,
+    "error": "forbidden",
+    "message": "Esa consulta es solo para el personal de soporte. Si querés saber de un pedido tuyo, "
+               "decime el número y lo busco entre tus compras.",
+}
+NOT_IDENTIFIED_REFUSAL = {
+    "ok": False,
+    "error": "not_identified",
+    "message": "Para eso necesito identificarte como cliente: escribinos desde el número o la cuenta registrada "
+               "en la tienda. Mientras tanto te puedo ayudar con el catálogo, precios de lista y la ayuda.",
+}
+FORBIDDEN_REFUSAL = {"ok": False, "error": "forbidden", "message": "No tenés permiso para usar esa función."}
+UNAVAILABLE_REFUSAL = {
+    "ok": False,
+    "error": "technical",
+    "message": "Ahora no puedo verificar tu cuenta. Probá de nuevo en unos minutos.",
+}
+
+
+def allowed_tools(role: str | None) -> frozenset[str]:
+    """The tool names a session with this role may call (None: not a registered customer)."""
+    if role is None:
+        return PUBLIC_TOOLS
+    return ROLE_TOOLS.get(role, PUBLIC_TOOLS)
+
+
+def refusal(tool_name: str, role: str | None) -> dict[str, Any] | None:
+    """None when `role` may call `tool_name`, else the Spanish refusal to send back."""
+    if tool_name in allowed_tools(role):
+        return None
+    if tool_name in STAFF_ONLY_TOOLS:
+        return dict(STAFF_ONLY_REFUSAL)
+    if role is None and tool_name in CUSTOMER_TOOLS:
+        return dict(NOT_IDENTIFIED_REFUSAL)
+    return dict(FORBIDDEN_REFUSAL)
+
+
+async def session_role(tool_context: ToolContext) -> str | None:
+    """The session customer's role, or None when the session's user is not a customer."""
+    user_id = getattr(tool_context, "user_id", None)
+    if not user_id:
+        return None
+    engine = await get_engine()
+    async with engine.connect() as conn:
+        customer = await customer_by_user_id(conn, user_id)
+    return customer.role if customer else None
+
+
+async def enforce_permissions(tool: BaseTool, args: dict[str, Any], tool_context: ToolContext) -> dict[str, Any] | None:
+    """ADK `before_tool_callback`: None lets the call through; a dict is returned instead of running the tool."""
+    name = tool.name
+    if name not in ALL_TOOLS:
+        log.warning("refused unknown tool %r for user %r", name, getattr(tool_context, "user_id", None))
+        return dict(FORBIDDEN_REFUSAL)
+    try:
+        role = await session_role(tool_context)
+    except Exception:
+        log.exception("permission check failed for %s", name)
+        return dict(UNAVAILABLE_REFUSAL)
+    denied = refusal(name, role)
+    if denied is not None:
+        log.info("refused %s for user %r (role %s)", name, getattr(tool_context, "user_id", None), role)
+    return denied
