@@ -79,7 +79,7 @@ async def main(conversations: int) -> None:
         "sqlite WAL+NORMAL": lambda: wal(DatabaseSessionService(db_url=f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/sessions.db")),
         "postgresql": lambda: DatabaseSessionService(db_url=PG_URL),
     }
-    print(f"| sessions | turns | p50 ms | p95 ms | mean ms |\n|---|---|---|---|---|")
+    print("| sessions | turns | p50 ms | p95 ms | mean ms |\n|---|---|---|---|---|")
     for name, make in backends.items():
         try:
             timings = await run(make(), conversations)
