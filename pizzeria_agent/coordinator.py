@@ -16,7 +16,6 @@ from google.adk.agents import BaseAgent
 from google.adk.agents.invocation_context import InvocationContext
 from google.adk.events import Event, EventActions
 from google.adk.models.base_llm import BaseLlm
-from google.genai import types
 from pydantic import ConfigDict
 
 from pizzeria_agent import replies
@@ -24,6 +23,7 @@ from pizzeria_agent.flow import Step, after_specialist, plan_turn
 from pizzeria_agent.prompts import CLASSIFIER
 from pizzeria_agent.routing import Route, classify
 from tools.llm.classify import classify_with_model
+from tools.llm.events import closing_text, text_content, user_text
 from tools.pizzeria.state import Phase, PizzeriaState, initial_state
 from tools.settings import get_settings
 
@@ -38,7 +38,7 @@ class PizzeriaCoordinator(BaseAgent):
     """Model asked to classify a message the rules cannot place (None: never ask)."""
 
     async def _run_async_impl(self, ctx: InvocationContext) -> AsyncGenerator[Event, None]:
-        text = _user_text(ctx)
+        text = user_text(ctx.user_content)
         if "conversation_phase" not in ctx.session.state:
             yield self._event(ctx, delta=initial_state(ctx.session.user_id))
         if not text.strip():
@@ -72,12 +72,12 @@ class PizzeriaCoordinator(BaseAgent):
             if step.delta:
                 yield self._event(ctx, delta=step.delta)
             async for event in self.find_sub_agent(step.agent).run_async(ctx):
-                closing = _closing_text(event) if event.is_final_response() else None
+                closing = closing_text(event) if event.is_final_response() else None
                 if closing and event.get_function_responses():
                     yield event  # the tool result stays in history; its message is said next
                     event = self._event(ctx, text=_join([*held, closing]))
                 elif closing:
-                    event = event.model_copy(update={"content": _text_content(_join([*held, closing]))})
+                    event = event.model_copy(update={"content": text_content(_join([*held, closing]))})
                     event.actions.state_delta["last_reply"] = _join([*held, closing])[:300]
                 if closing:
                     held = []
@@ -95,41 +95,10 @@ class PizzeriaCoordinator(BaseAgent):
             invocation_id=ctx.invocation_id,
             author=self.name,
             branch=ctx.branch,
-            content=_text_content(text) if text else None,
+            content=text_content(text) if text else None,
             actions=EventActions(state_delta=delta),
         )
 
 
-def _text_content(text: str) -> types.Content:
-    return types.Content(role="model", parts=[types.Part(text=text)])
-
-
 def _join(texts: list[str]) -> str:
     return "\n".join(t for t in texts if t)
-
-
-def _user_text(ctx: InvocationContext) -> str:
-    content = ctx.user_content
-    if not content or not content.parts:
-        return ""
-    return " ".join(p.text for p in content.parts if p.text)
-
-
-def _closing_text(event: Event) -> str | None:
-    """The text a specialist's last event leaves the customer with.
-
-    A model answer is its text; a tool result that ended the turn
-    (`skip_summarization`) is said through the tools' `message` fields and the
-    last `followup` (e.g. the order total after several parallel additions).
-    """
-    if event.get_function_responses():
-        if not event.actions.skip_summarization:
-            return None
-        results = [r.response or {} for r in event.get_function_responses()]
-        messages = [str(r.get("message", "")) for r in results]
-        followups = [str(r["followup"]) for r in results if r.get("followup")]
-        text = " ".join(dict.fromkeys(m for m in messages if m))
-        return (f"{text} {followups[-1]}" if followups else text).strip() or None
-    if event.content and event.content.parts:
-        return "".join(p.text or "" for p in event.content.parts if not p.thought).strip() or None
-    return None
