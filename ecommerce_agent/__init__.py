@@ -1,0 +1,3 @@
+"""Shop customer-service agent (ADK). `adk run ecommerce_agent` loads `agent.root_agent`."""
+
+from . import agent

@@ -168,15 +168,19 @@ def classify(text: str) -> IntentInfo:
     """The intent of one customer message, with entities and a confidence in [0, 1]."""
     norm = normalize(text)
     entities = extract(text)
-    scores = rule_scores(norm, entities)
+    rules_only = rule_scores(norm, entities)
+    scores = dict(rules_only)
     for intent, vote in neighbour_votes(norm).items():
         scores[intent] += vote
     intent, confidence = _confidence(scores)
+    if intent in HANDOFF_INTENTS and rules_only[intent] == 0:
+        # Never hand a customer to a person on resemblance alone: ask the model instead.
+        confidence = min(confidence, CONFIDENCE_THRESHOLD - 0.05)
     return IntentInfo(
         primary_intent=intent,
         confidence=confidence,
         entities=entities.model_dump(exclude_defaults=True, mode="json"),
-        requires_handoff=intent in HANDOFF_INTENTS,
+        requires_handoff=intent in HANDOFF_INTENTS and confidence >= CONFIDENCE_THRESHOLD,
         target_agent=INTENT_AGENT[intent],
         scores=scores,
     )

@@ -17,6 +17,8 @@ os.environ["LLM_MODEL"] = "scripted"  # nothing in the suite may reach a model s
 
 from tools.settings import get_settings  # noqa: E402
 
+pytest_plugins = ["tests.shop_runtime"]  # the seeded-shop fixtures: `template`, `shop`
+
 
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:

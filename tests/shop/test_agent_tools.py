@@ -13,12 +13,8 @@ copy of that database file.
 
 from __future__ import annotations
 
-import asyncio
-import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,8 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tools.llm.scripted import Reply, Rule, ScriptedLlm, rules
-from tools.settings import get_settings
-from tools.shop import agent_tools, runtime
+from tools.shop import agent_tools
 from tools.shop.catalog import customer_by_user_id, product_by_sku
 from tools.shop.money import to_cents
 from tools.shop.permissions import (
@@ -51,64 +46,13 @@ from tools.shop.schema import (
     promotions,
     support_tickets,
 )
-from tools.shop.seed import default_reference
 
 C0001, C0002, C0003, STAFF = "5491160000001", "5491160000002", "5491160000003", "staff-0001"
 STRANGER = "5491199999999"
 APP = "shop_tools_test"
 
 
-# --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
-    """A seeded shop database and synced Chroma directory, built by the runtime from nothing."""
-    root = tmp_path_factory.mktemp("shop-template")
-    paths = {"db": root / "shop.db", "chroma": root / "chroma"}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{paths['db']}")
-        mp.setenv("CHROMA_PATH", str(paths["chroma"]))
-        mp.delenv("CHROMA_URL", raising=False)
-        mp.delenv("CARRIER_API_URL", raising=False)
-        get_settings.cache_clear()
-        runtime.reset_runtime()
-
-        async def build() -> None:
-            engine, again = await asyncio.gather(runtime.get_engine(), runtime.get_engine())
-            assert engine is again, "concurrent first use builds one engine"
-            index = await runtime.get_index()
-            assert await runtime.get_engine() is engine and await runtime.get_index() is index
-            async with engine.connect() as conn:
-                assert (await conn.execute(select(func.count()).select_from(products))).scalar() == 300
-            assert index.products.count() > 0 and index.kb.count() > 0
-            await runtime.dispose_runtime()
-
-        asyncio.run(build())
-        get_settings.cache_clear()
-    yield paths
-
-
-FIXED_NOW = default_reference() + timedelta(hours=15)
-"""The seed's promotions and shipments are relative to today 00:00 UTC; tools see 15:00 UTC."""
-
-
-@pytest.fixture
-async def shop(template: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[AsyncEngine]:
-    """This test's own copy of the seeded database; the runtime engine over it."""
-    db = tmp_path / "shop.db"
-    shutil.copyfile(template["db"], db)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{db}")
-    monkeypatch.setenv("CHROMA_PATH", str(template["chroma"]))
-    monkeypatch.delenv("CHROMA_URL", raising=False)
-    monkeypatch.delenv("CARRIER_API_URL", raising=False)
-    monkeypatch.setattr(agent_tools, "now", lambda: FIXED_NOW)
-    get_settings.cache_clear()
-    runtime.reset_runtime()
-    engine = await runtime.get_engine()
-    yield engine
-    await runtime.dispose_runtime()
-    get_settings.cache_clear()
+from tests.shop_runtime import FIXED_NOW
 
 
 # --------------------------------------------------------------------------- driving a specialist through ADK
