@@ -15,7 +15,7 @@ from typing import Any
 
 from google.adk.agents import BaseAgent
 from google.adk.agents.invocation_context import InvocationContext
-from google.adk.events import Event, EventActions
+from google.adk.events import Event
 from google.adk.models.base_llm import BaseLlm
 from pydantic import ConfigDict
 
@@ -23,7 +23,7 @@ from ecommerce_agent.prompts import CLASSIFIER
 from ecommerce_agent.router import CONFIDENCE_THRESHOLD, HANDOFF_INTENTS, INTENT_AGENT, IntentInfo, classify
 from ecommerce_agent.state import HISTORY, ShopState
 from tools.llm.classify import classify_with_model
-from tools.llm.events import closing_text, text_content, user_text
+from tools.llm.events import closing_text, coordinator_event, user_text
 from tools.llm.guards import MODEL_DOWN, TOO_MANY_CALLS
 from tools.settings import get_settings
 
@@ -107,16 +107,7 @@ class ShopSupervisor(BaseAgent):
         })
 
     def _event(self, ctx: InvocationContext, text: str | None = None, delta: dict[str, Any] | None = None) -> Event:
-        delta = dict(delta or {})
-        if text:
-            delta["last_reply"] = text[:300]
-        return Event(
-            invocation_id=ctx.invocation_id,
-            author=self.name,
-            branch=ctx.branch,
-            content=text_content(text) if text else None,
-            actions=EventActions(state_delta=delta),
-        )
+        return coordinator_event(ctx, self.name, text, delta)
 
 
 def _is_greeting(text: str) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 
 from google.adk.agents import BaseAgent
 from google.adk.agents.invocation_context import InvocationContext
-from google.adk.events import Event, EventActions
+from google.adk.events import Event
 from google.adk.models.base_llm import BaseLlm
 from pydantic import ConfigDict
 
@@ -23,7 +23,7 @@ from pizzeria_agent.flow import Step, after_specialist, plan_turn
 from pizzeria_agent.prompts import CLASSIFIER
 from pizzeria_agent.routing import Route, classify
 from tools.llm.classify import classify_with_model
-from tools.llm.events import closing_text, text_content, user_text
+from tools.llm.events import closing_text, coordinator_event, text_content, user_text
 from tools.pizzeria.state import Phase, PizzeriaState, initial_state
 from tools.settings import get_settings
 
@@ -87,17 +87,7 @@ class PizzeriaCoordinator(BaseAgent):
             yield self._event(ctx, text=_join(held))
 
     def _event(self, ctx: InvocationContext, text: str | None = None, delta: dict[str, Any] | None = None) -> Event:
-        """A coordinator event; text it says is also remembered as `last_reply` for the next turn."""
-        delta = dict(delta or {})
-        if text:
-            delta["last_reply"] = text[:300]
-        return Event(
-            invocation_id=ctx.invocation_id,
-            author=self.name,
-            branch=ctx.branch,
-            content=text_content(text) if text else None,
-            actions=EventActions(state_delta=delta),
-        )
+        return coordinator_event(ctx, self.name, text, delta)
 
 
 def _join(texts: list[str]) -> str:

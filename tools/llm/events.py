@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
-from google.adk.events import Event
+from typing import Any
+
+from google.adk.agents.invocation_context import InvocationContext
+from google.adk.events import Event, EventActions
 from google.genai import types
+
+
+def coordinator_event(ctx: InvocationContext, author: str, text: str | None = None, delta: dict[str, Any] | None = None) -> Event:
+    """An event a coordinator emits itself; text it says is also remembered as `last_reply`."""
+    delta = dict(delta or {})
+    if text:
+        delta["last_reply"] = text[:300]
+    return Event(
+        invocation_id=ctx.invocation_id,
+        author=author,
+        branch=ctx.branch,
+        content=text_content(text) if text else None,
+        actions=EventActions(state_delta=delta),
+    )
 
 
 def text_content(text: str) -> types.Content:
