@@ -60,6 +60,7 @@ class ShopSupervisor(BaseAgent):
             "current_intent": info.primary_intent,
             "intent_history": [*st.intent_history, info.primary_intent][-HISTORY:],
             "low_confidence_count": st.low_confidence_count + 1 if unclear else 0,
+            "requires_human": False,
         }
         reason = HANDOFF_REASONS.get(info.primary_intent) if info.requires_handoff and not unclear else None
         if unclear and delta["low_confidence_count"] >= MAX_UNCLEAR_TURNS:

@@ -116,13 +116,14 @@ def _content(role: str, text: str) -> dict[str, Any]:
     return {"role": role, "parts": [{"text": text}]}
 
 
-def build() -> dict[str, dict[str, Any]]:
+def build(cases: list, app: str, prefix: str) -> dict[str, dict[str, Any]]:
+    """ADK EvalSet documents, one per eval set id, from (set, case, user, turns, final state) tuples."""
     sets: dict[str, dict[str, Any]] = {}
-    for set_id, case_id, user_id, turns, final_state in CASES:
+    for set_id, case_id, user_id, turns, final_state in cases:
         eval_set = sets.setdefault(set_id, {
             "eval_set_id": set_id,
-            "name": f"Pizzería: {set_id.replace('_', ' ')}",
-            "description": "Conversaciones en español rioplatense; ver eval/pizzeria/make_evalsets.py.",
+            "name": f"{prefix}: {set_id.replace('_', ' ')}",
+            "description": f"Conversaciones en español rioplatense; ver {app} en eval/.",
             "eval_cases": [],
             "creation_timestamp": 0.0,
         })
@@ -140,18 +141,22 @@ def build() -> dict[str, dict[str, Any]]:
                 }
                 for n, (text, calls) in enumerate(turns)
             ],
-            "session_input": {"app_name": APP, "user_id": user_id, "state": {}},
+            "session_input": {"app_name": app, "user_id": user_id, "state": {}},
             "final_session_state": final_state,
             "creation_timestamp": 0.0,
         })
     return sets
 
 
-def main() -> None:
-    for set_id, eval_set in build().items():
-        path = HERE / f"{set_id}.evalset.json"
+def write_sets(cases: list, directory: Path, app: str, prefix: str) -> None:
+    for set_id, eval_set in build(cases, app, prefix).items():
+        path = directory / f"{set_id}.evalset.json"
         path.write_text(json.dumps(eval_set, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         print(f"wrote {path}")
+
+
+def main() -> None:
+    write_sets(CASES, HERE, APP, prefix="Pizzería")
 
 
 if __name__ == "__main__":
