@@ -643,16 +643,9 @@ async def redeem_coupon_code(code: str, tool_context: ToolContext) -> dict[str, 
                               "descuento con él. Si querés, te muestro las promociones que sí tenés disponibles."}
 
 
-# --------------------------------------------------------------------------- tracking_agent
-
-
-@_guarded
-async def track_order(order_number: str | int, tool_context: ToolContext) -> dict[str, Any]:
-    """Estado y seguimiento de un pedido del cliente: dónde está y cuándo llega.
-
-    Args:
-      order_number: el número de pedido (7 dígitos, por ejemplo "4581230").
-    """
+async def _own_order(order_number: str | int, tool_context: ToolContext) -> tuple[AsyncEngine, Customer, Order] | dict[str, Any]:
+    """The session customer's order with this number, or the reply to give instead
+    (ask for the number, not identified, or not found — another customer's order included)."""
     number = normalize_order_number(str(order_number or ""))
     if number is None:
         return _ask_order_number()
@@ -664,6 +657,23 @@ async def track_order(order_number: str | int, tool_context: ToolContext) -> dic
         order = await order_for_customer(conn, customer.id, number)
     if order is None:
         return _order_not_found(number)
+    return engine, customer, order
+
+
+# --------------------------------------------------------------------------- tracking_agent
+
+
+@_guarded
+async def track_order(order_number: str | int, tool_context: ToolContext) -> dict[str, Any]:
+    """Estado y seguimiento de un pedido del cliente: dónde está y cuándo llega.
+
+    Args:
+      order_number: el número de pedido (7 dígitos, por ejemplo "4581230").
+    """
+    found = await _own_order(order_number, tool_context)
+    if isinstance(found, dict):
+        return found
+    engine, _customer, order = found
     return await _order_status(engine, order.id, order.number, order.status)
 
 
@@ -787,17 +797,13 @@ async def request_invoice(order_number: str | int, tool_context: ToolContext) ->
     Args:
       order_number: el número de pedido (7 dígitos, por ejemplo "4581233").
     """
-    number = normalize_order_number(str(order_number or ""))
-    if number is None:
-        return _ask_order_number()
-    engine = await get_engine()
+    found = await _own_order(order_number, tool_context)
+    if isinstance(found, dict):
+        return found
+    engine, customer, own = found
+    number = own.number
     async with engine.connect() as conn:
-        customer = await _session_customer(conn, tool_context)
-        if customer is None:
-            return dict(NOT_IDENTIFIED)
-        own = await order_for_customer(conn, customer.id, number)
-        already = own is not None and (await conn.execute(
-            select(invoices.c.id).where(invoices.c.order_id == own.id))).first() is not None
+        already = (await conn.execute(select(invoices.c.id).where(invoices.c.order_id == own.id))).first() is not None
     when = now()
     try:
         invoice = await invoice_order(engine, customer, number, when)
