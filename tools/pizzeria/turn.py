@@ -12,6 +12,7 @@ from typing import Any
 
 from google.adk.tools import ToolContext
 
+from tools.llm import events
 from tools.pizzeria.menu import load_menu
 from tools.pizzeria.resolver import find_mentions
 from tools.settings import get_settings
@@ -20,10 +21,8 @@ _HANDLED = "temp:handled_items"
 
 
 def user_text(ctx: ToolContext) -> str:
-    content = ctx.user_content
-    if not content or not content.parts:
-        return ""
-    return " ".join(p.text for p in content.parts if p.text)[: get_settings().max_message_chars]
+    """The customer's message this turn, cut like the coordinator cuts it."""
+    return events.user_text(ctx.user_content)[: get_settings().max_message_chars]
 
 
 def finish(ctx: ToolContext, handled_item_ids: set[str], result: dict[str, Any]) -> dict[str, Any]:

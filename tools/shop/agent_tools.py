@@ -62,6 +62,7 @@ from tools.shop.schema import (
 from tools.shop.search import (
     CATEGORY_MIN_SCORE,
     KB_MIN_SCORE,
+    attribute_value,
     search_categories,
     search_kb,
     search_products,
@@ -490,7 +491,7 @@ async def product_details(sku: str, tool_context: ToolContext | None = None) -> 
     if product.description:
         lines.append(product.description)
     if product.attributes:
-        lines.append("Características: " + ", ".join(f"{k.replace('_', ' ')}: {_attribute(v)}"
+        lines.append("Características: " + ", ".join(f"{k.replace('_', ' ')}: {attribute_value(v, ', ')}"
                                                       for k, v in product.attributes.items()) + ".")
     lines.append(f"Precio de lista: {_ars(quote.list_price)}.")
     if quote.tier_discount:
@@ -503,14 +504,6 @@ async def product_details(sku: str, tool_context: ToolContext | None = None) -> 
     return {"ok": True, "found": True, "sku": product.sku, "name": product.name, "brand": product.brand,
             "category_id": product.category_id, "attributes": product.attributes, "iva_rate": product.iva_rate,
             "stock_total": total, "stock_by_warehouse": by_warehouse, **_price_data(quote), "message": "\n".join(lines)}
-
-
-def _attribute(value: Any) -> str:
-    if isinstance(value, bool):
-        return "sí" if value else "no"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value)
-    return str(value)
 
 
 @_guarded
@@ -543,7 +536,7 @@ async def compare_products(skus: list[str] | str, tool_context: ToolContext | No
              **_price_data(quotes[p.id])} for p in found]
     lines = []
     for p in found:
-        attrs = "; ".join(f"{k.replace('_', ' ')}: {_attribute(p.attributes[k])}" for k in keys if k in p.attributes)
+        attrs = "; ".join(f"{k.replace('_', ' ')}: {attribute_value(p.attributes[k], ', ')}" for k in keys if k in p.attributes)
         lines.append(f"- {p.name} ({p.sku}): {_price_text(quotes[p.id])}, {_stock_text(units[p.id])}. {attrs}")
     cheapest = min(found, key=lambda p: quotes[p.id].final_price)
     note = ""

@@ -184,14 +184,15 @@ def attributes_text(attributes_json: str) -> str:
         return ""
     if not isinstance(attributes, dict):
         return ""
-    return ", ".join(f"{key.replace('_', ' ')} {_attribute_value(value)}" for key, value in attributes.items())
+    return ", ".join(f"{key.replace('_', ' ')} {attribute_value(value)}" for key, value in attributes.items())
 
 
-def _attribute_value(value: Any) -> str:
+def attribute_value(value: Any, list_separator: str = " ") -> str:
+    """A product attribute as words: booleans as "sí"/"no", lists joined."""
     if isinstance(value, bool):
         return "sí" if value else "no"
     if isinstance(value, list):
-        return " ".join(str(item) for item in value)
+        return list_separator.join(str(item) for item in value)
     return str(value)
 
 
