@@ -170,11 +170,15 @@ def classify(text: str) -> IntentInfo:
     entities = extract(text)
     rules_only = rule_scores(norm, entities)
     scores = dict(rules_only)
-    for intent, vote in neighbour_votes(norm).items():
+    votes, nearest = neighbour_votes(norm)
+    for intent, vote in votes.items():
         scores[intent] += vote
     intent, confidence = _confidence(scores)
     if intent in HANDOFF_INTENTS and rules_only[intent] == 0:
         # Never hand a customer to a person on resemblance alone: ask the model instead.
+        confidence = min(confidence, CONFIDENCE_THRESHOLD - 0.05)
+    if not any(rules_only.values()) and nearest < UNFAMILIAR_SIMILARITY:
+        # No rule fired and nothing labelled looks like it (gibberish, off-topic): not sure.
         confidence = min(confidence, CONFIDENCE_THRESHOLD - 0.05)
     return IntentInfo(
         primary_intent=intent,
@@ -190,6 +194,7 @@ EXAMPLES_PATH = DATA_ROOT / "ecommerce" / "router_examples.jsonl"
 NEIGHBOURS = 8
 NEIGHBOUR_WEIGHT = 8.0
 MIN_SIMILARITY = 0.2
+UNFAMILIAR_SIMILARITY = 0.45  # below this, with no rule evidence, a message is unlike anything labelled
 
 
 @functools.cache
@@ -205,11 +210,12 @@ def _example_index() -> tuple[list[str], np.ndarray] | None:
     return [r["intent"] for r in rows], vectors
 
 
-def neighbour_votes(norm: str) -> dict[str, float]:
-    """Similarity-weighted votes of the closest labelled examples (vectors are L2-normalized)."""
+def neighbour_votes(norm: str) -> tuple[dict[str, float], float]:
+    """Similarity-weighted votes of the closest labelled examples (vectors are L2-normalized),
+    and the similarity of the closest one (1.0 when the embedder is missing: rules decide alone)."""
     index = _example_index()
     if index is None or not norm:
-        return {}
+        return {}, 1.0
     from tools.shop.embeddings import UseEmbedder
 
     labels, vectors = index
@@ -219,4 +225,4 @@ def neighbour_votes(norm: str) -> dict[str, float]:
     for i in np.argsort(-similarities)[:NEIGHBOURS]:
         if similarities[i] >= MIN_SIMILARITY:
             votes[labels[i]] = votes.get(labels[i], 0.0) + NEIGHBOUR_WEIGHT * float(similarities[i]) / NEIGHBOURS
-    return votes
+    return votes, float(similarities.max())

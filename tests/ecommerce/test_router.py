@@ -12,7 +12,7 @@ from ecommerce_agent.entities import extract
 from ecommerce_agent.router import CONFIDENCE_THRESHOLD, EXAMPLES_PATH, classify
 
 MEASURE = Path(__file__).with_name("router_measure.jsonl")
-ACCURACY_FLOOR = 0.88  # measured 0.894 on the held-out set; the issue's target is 0.90 (not reached yet)
+ACCURACY_FLOOR = 0.90  # the issue's target; measured 0.938 on the held-out set
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -50,6 +50,13 @@ def test_unambiguous_messages_route_with_confidence(text: str, intent: str) -> N
     info = classify(text)
     assert info.primary_intent == intent and info.confidence >= CONFIDENCE_THRESHOLD
     assert info.requires_handoff == (intent in {"human_request", "legal_issue", "complex_complaint"})
+
+
+@pytest.mark.parametrize("text", ["blorf the quux", "asdkjh qwerty zxc", "mi tia cumple años", "el perro de mi vecino ladra", "42"])
+def test_unfamiliar_messages_are_not_routed_with_confidence(text: str) -> None:
+    """Gibberish and off-topic text goes to the model (or a clarifying question), not to a guess."""
+    info = classify(text)
+    assert info.confidence < CONFIDENCE_THRESHOLD and not info.requires_handoff
 
 
 @pytest.mark.parametrize("text", ["#4581230", "pedido 4581230", "orden nro 4581230", "mi compra 4.581.230", "el 4581230 no llega"])
