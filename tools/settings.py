@@ -58,6 +58,45 @@ class Settings(BaseSettings):
     carrier_timeout_s: float = Field(5.0, gt=0)
     carrier_retries: int = Field(2, ge=0, le=10)
 
+    # --- Service (tools/gateway) ---
+    session_db_url: str = Field(
+        "sqlite+aiosqlite:///.data/sessions.db",
+        description="ADK sessions (DatabaseSessionService): SQLite file or postgresql+asyncpg://...",
+    )
+    database_schema: str = Field(
+        "shop", pattern=r"^[a-z_][a-z0-9_]*$",
+        description="PostgreSQL schema for our business tables, apart from ADK's session tables (ignored on SQLite).",
+    )
+    jwt_secret: str = Field("", description="HS256 secret for customer session tokens; required to serve /v1/chat.")
+    jwt_ttl_s: int = Field(3600, ge=60, description="Lifetime of issued session tokens.")
+    server_api_key: str = Field("", description="Key of the shop's own backend: issues tokens, reaches ADK's raw API.")
+    operator_token: str = Field("", description="Bearer token for the human-handoff operator endpoints.")
+    expose_adk_api: bool = Field(True, description="Mount ADK's own API (behind SERVER_API_KEY); false: not served.")
+    whatsapp_verify_token: str = Field("", description="Token Meta sends in the webhook verification handshake.")
+    whatsapp_app_secret: str = Field("", description="App secret: X-Hub-Signature-256 HMAC key.")
+    whatsapp_access_token: str = Field("", description="Graph API token for sending replies; empty: replies are only logged.")
+    whatsapp_phone_number_id: str = Field("", description="Sender phone number id in the Graph API.")
+    whatsapp_api_url: str = Field("https://graph.facebook.com/v21.0", description="Graph API base URL.")
+    whatsapp_timeout_s: float = Field(10.0, gt=0)
+    whatsapp_retries: int = Field(2, ge=0, le=10)
+
+    # --- Sensitive data at rest ---
+    data_keys: str = Field(
+        "", description="Comma-separated Fernet keys, newest first (rotation: prepend a new key, run the rotate command)."
+    )
+    lookup_key: str = Field("", description="Key of the keyed hash used to look customers up by phone.")
+    keys_path: Path = Field(Path(".data/keys.json"), description="Local keys generated on first run when DATA_KEYS is empty.")
+
+    # --- Cache ---
+    redis_url: str = Field("", description="Redis for the shared cache (e.g. redis://127.0.0.1:6379/0); empty: in-process.")
+    cache_ttl_s: int = Field(3600, ge=0, description="Seconds a cached promotion or catalog lookup lives.")
+
+    # --- Observability ---
+    log_format: str = Field("json", pattern="^(json|text)$", description="Log line format.")
+    log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
+    log_content: bool = Field(False, description="Debug only: log customer message text and phone numbers.")
+    otel_exporter_otlp_endpoint: str = Field("", description="OTLP/HTTP collector; when set, metrics and traces are exported.")
+
 
 @functools.cache
 def get_settings() -> Settings:
