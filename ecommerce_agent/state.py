@@ -12,6 +12,7 @@ HISTORY = 10  # intents / agents remembered
 
 class ShopState(BaseModel):
     current_intent: str | None = None
+    routed_by: str | None = None  # "rules" or "model": who decided the last intent
     intent_history: list[str] = Field(default_factory=list)
     agent_history: list[str] = Field(default_factory=list)
     error_count: int = 0  # consecutive failed turns

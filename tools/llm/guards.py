@@ -7,7 +7,9 @@
   out; the customer gets a Spanish apology, the operator a log line with the URL,
   and the session state stays as it was.
 - `tool_error_as_message` (on_tool_error): a failing tool or a tool name the model
-  made up becomes a message the model can act on, never a traceback.
+  made up becomes a message the model can act on, never a traceback; both count
+  in the `tool_errors` metric (a made-up name as tool "(unknown)", so the model
+  cannot grow the metric's label set).
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from google.adk.models.llm_response import LlmResponse
 from google.adk.tools import BaseTool, ToolContext
 from google.genai import types
 
+from tools.observability import record_tool_error
 from tools.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 MODEL_CALLS_KEY = "temp:model_calls"
+UNKNOWN_TOOL = "(unknown)"
 TOO_MANY_CALLS = "Perdón, me enredé con eso. ¿Me lo decís de otra forma?"
 MODEL_DOWN = "Perdón, tengo un problema técnico y no puedo responder ahora. Probá de nuevo en un ratito: lo que pediste sigue guardado."
 
@@ -69,8 +73,10 @@ def apologize_on_model_error(callback_context: CallbackContext, llm_request: Llm
 def tool_error_as_message(tool: BaseTool, args: dict[str, Any], tool_context: ToolContext, error: Exception) -> dict[str, Any]:
     if isinstance(error, ValueError) and "not found" in str(error):
         log.warning("model called unknown tool %r", tool.name)
+        record_tool_error(tool_context.agent_name, UNKNOWN_TOOL)
         return {"ok": False, "error": f"La herramienta '{tool.name}' no existe. Usá solo las herramientas que tenés."}
     log.exception("tool %s failed", tool.name, exc_info=error)
+    record_tool_error(tool_context.agent_name, tool.name)
     return {"ok": False, "error": "La herramienta falló. Pedile disculpas al cliente y ofrecé intentar de nuevo."}
 
 
