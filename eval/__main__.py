@@ -1,53 +1,188 @@
-"""`python -m eval`: replay every eval set through the real agents and print the measurements."""
+"""`python -m eval`: run every eval set of both agents and write the report.
+
+    python -m eval [--agent pizzeria|ecommerce|all] [--model scripted|<litellm model string>]
+                   [--sloppy SEED[,SEED...]] [--out DIR]
+
+Writes DIR/eval_report.json and DIR/eval_report.md (default DIR: .data/eval) and
+prints the Markdown. Every case starts from fresh data: its own pizzeria data
+directory, or its own copy of a shop database seeded once for the run. The exit
+code is 1 when a case of the scripted replay fails; a real model's or the sloppy
+model's results are informative. See eval/README.md.
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import contextlib
+import json
 import os
+import shutil
 import sys
 import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("LLM_MODEL", "scripted")
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from google.adk.agents import BaseAgent  # noqa: E402
+from google.adk.evaluation.eval_case import EvalCase  # noqa: E402
+from google.adk.models.base_llm import BaseLlm  # noqa: E402
+
+from eval.replay import load_cases, replay_policy, run_case, token_source  # noqa: E402
+from eval.report import CaseResult, Report, Run, to_markdown, write_report  # noqa: E402
+from eval.sloppy import SloppyPolicy, differences_from_replay  # noqa: E402
+from tools.llm.models import build_model  # noqa: E402
+from tools.llm.scripted import ScriptedLlm  # noqa: E402
+from tools.settings import get_settings  # noqa: E402
+
+AGENTS = {"pizzeria": "pizzeria_agent", "ecommerce": "ecommerce_agent"}
+"""Eval directory -> app name."""
+
+Fresh = Callable[[], AbstractAsyncContextManager[None]]
 
 
-def _print(title: str, results: list) -> None:  # type: ignore[type-arg]
-    from eval.replay import report
+@contextlib.contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """Set environment variables (and re-read settings) for a block, then restore them."""
+    old = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        get_settings.cache_clear()
 
-    print(f"## {title}\n")
-    print(report(results))
-    for r in results:
-        if not r.trajectory_ok:
-            print(f"{r.case_id}: trajectory {r.tool_calls} != {r.expected_calls}")
-        for key, (got, want) in r.state_mismatches.items():
-            print(f"{r.case_id}: state[{key!r}] = {got!r}, expected {want!r}")
-    print()
+
+@contextlib.asynccontextmanager
+async def fresh_pizzeria() -> AsyncIterator[None]:
+    with tempfile.TemporaryDirectory() as data_dir, environment(PIZZERIA_DATA_DIR=data_dir):
+        yield
 
 
-async def main() -> int:
-    from ecommerce_agent.agent import build_agent as build_shop
-    from eval.replay import load_cases, run_case
-    from pizzeria_agent.agent import build_agent as build_pizzeria
-    from tools.settings import get_settings
+@contextlib.asynccontextmanager
+async def shop_copies() -> AsyncIterator[Fresh]:
+    """A shop seeded once (database and Chroma index); each case then gets a copy of the database."""
     from tools.shop import runtime
 
-    pizzeria = []
-    for eval_set, case in load_cases("pizzeria"):
-        with tempfile.TemporaryDirectory() as data_dir:  # each case starts from the seed data
-            os.environ["PIZZERIA_DATA_DIR"] = data_dir
-            get_settings.cache_clear()
-            pizzeria.append(await run_case(eval_set, case, build_pizzeria, "pizzeria_agent"))
-    _print("pizzeria_agent", pizzeria)
+    with tempfile.TemporaryDirectory() as root:
+        template = Path(root) / "shop.db"
+        shared = {"CHROMA_PATH": f"{root}/chroma", "CHROMA_URL": "", "CARRIER_API_URL": ""}
+        with environment(DATABASE_URL=f"sqlite+aiosqlite:///{template}", **shared):
+            runtime.reset_runtime()
+            await runtime.get_index()
+            await runtime.dispose_runtime()
 
-    with tempfile.TemporaryDirectory() as shop_dir:  # a freshly seeded shop for the run
-        os.environ["DATABASE_URL"] = f"sqlite+aiosqlite:///{shop_dir}/shop.db"
-        os.environ["CHROMA_PATH"] = f"{shop_dir}/chroma"
-        get_settings.cache_clear()
-        runtime.reset_runtime()
-        shop = [await run_case(eval_set, case, build_shop, "ecommerce_agent") for eval_set, case in load_cases("ecommerce")]
-        await runtime.dispose_runtime()
-    _print("ecommerce_agent", shop)
-    return 0 if all(r.passed for r in pizzeria + shop) else 1
+        @contextlib.asynccontextmanager
+        async def fresh() -> AsyncIterator[None]:
+            copy = Path(tempfile.mkstemp(dir=root, suffix=".db")[1])
+            shutil.copyfile(template, copy)
+            with environment(DATABASE_URL=f"sqlite+aiosqlite:///{copy}", **shared):
+                runtime.reset_runtime()
+                try:
+                    yield
+                finally:
+                    await runtime.dispose_runtime()
+                    copy.unlink()
+
+        yield fresh
+
+
+def _builder(eval_dir: str) -> Callable[[BaseLlm], BaseAgent]:
+    if eval_dir == "pizzeria":
+        from pizzeria_agent.agent import build_agent
+    else:
+        from ecommerce_agent.agent import build_agent
+    return build_agent
+
+
+def _model(case: EvalCase, model: str, seed: int | None) -> tuple[BaseLlm, SloppyPolicy | None]:
+    if model != "scripted":
+        return build_model(), None
+    if seed is None:
+        return ScriptedLlm(policy=replay_policy(case)), None
+    sloppy = SloppyPolicy(replay_policy(case), seed=f"{seed}:{case.eval_id}")
+    return ScriptedLlm(policy=sloppy), sloppy
+
+
+def saved_orders() -> list[dict[str, Any]]:
+    """Items and total of each order saved in this case's pizzeria data directory."""
+    path = Path(get_settings().pizzeria_data_dir) / "pedidos.json"
+    orders = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    return [{"items": sorted([i["item_id"], i["size"], i["quantity"]] for i in o["items"]), "total": o["total"]} for o in orders]
+
+
+async def run_agent(eval_dir: str, model: str = "scripted", seeds: Sequence[int] = ()) -> list[Run]:
+    """The agent's runs: replay (or the real model), then sloppy mode over `seeds`.
+
+    A sloppy case is also held to what the clean replay of the same case did
+    (`differences_from_replay`), since some final states do not check every item.
+    """
+    app, build = AGENTS[eval_dir], _builder(eval_dir)
+    cases = load_cases(eval_dir)
+    main = Run(agent=app, mode="replay" if model == "scripted" else "model", model=model, cases=[])
+    sloppy = Run(agent=app, mode="sloppy", model="scripted (sloppy)", seeds=list(seeds), cases=[])
+    replayed: dict[str, CaseResult] = {}
+    async with (shop_copies() if eval_dir == "ecommerce" else contextlib.nullcontext(fresh_pizzeria)) as fresh:
+        for seed in [None, *seeds]:
+            for eval_set, case in cases:
+                async with fresh():
+                    llm, policy = _model(case, model, seed)
+                    result = await run_case(eval_set, case, build, app, llm, mode="sloppy" if policy else main.mode, seed=seed)
+                    result.saved_orders = saved_orders() if eval_dir == "pizzeria" else []
+                if policy is None:
+                    main.cases.append(result)
+                    replayed[case.eval_id] = result
+                else:
+                    result.perturbations = policy.perturbations
+                    result.state_mismatches |= differences_from_replay(result, replayed[case.eval_id])
+                    sloppy.cases.append(result)
+    return [main, sloppy] if seeds else [main]
+
+
+async def evaluate(eval_dirs: Sequence[str], model: str = "scripted", seeds: Sequence[int] = ()) -> Report:
+    runs = [run for eval_dir in eval_dirs for run in await run_agent(eval_dir, model, seeds)]
+    counted = "cl100k_base (LiteLLM's bundled copy)" if token_source() == "cl100k" else "estimate: characters / 3.5"
+    tokenizer = counted if model == "scripted" else f"the server's usage counts where given, else {counted}"
+    return Report(model=model, tokenizer=tokenizer, runs=runs)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m eval", description="Run the eval sets of both agents and report.")
+    parser.add_argument("--agent", choices=["pizzeria", "ecommerce", "all"], default="all")
+    parser.add_argument("--model", default="scripted",
+                        help="'scripted' (replay) or a LiteLLM model string, e.g. ollama_chat/qwen2.5:7b")
+    parser.add_argument("--sloppy", default="", metavar="SEED[,SEED...]",
+                        help="also run the sloppy scripted model with these seeds")
+    parser.add_argument("--out", type=Path, default=Path(".data/eval"), help="directory for eval_report.json and eval_report.md")
+    args = parser.parse_args(argv)
+    try:
+        args.seeds = [int(s) for s in args.sloppy.split(",") if s.strip()]
+    except ValueError:
+        parser.error("--sloppy takes integer seeds, e.g. --sloppy 1,2,3,4,5")
+    if args.seeds and args.model != "scripted":
+        parser.error("--sloppy perturbs the scripted model; run it without --model")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    eval_dirs = list(AGENTS) if args.agent == "all" else [args.agent]
+    with environment(LLM_MODEL=args.model):
+        report = asyncio.run(evaluate(eval_dirs, args.model, args.seeds))
+    json_path, md_path = write_report(report, args.out)
+    print(to_markdown(report))
+    print(f"wrote {json_path} and {md_path}", file=sys.stderr)
+    return 1 if any(not c.passed for run in report.runs if run.mode == "replay" for c in run.cases) else 0
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(main())

@@ -10,7 +10,7 @@ from google.adk.evaluation.eval_config import EvalConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ecommerce_agent.agent import build_agent
-from eval.replay import EVAL_DIR, load_cases, run_case
+from eval.replay import EVAL_DIR, expected_turns, load_cases, run_case
 
 CASES = load_cases("ecommerce")
 
@@ -25,6 +25,18 @@ def test_eval_sets_cover_every_specialist_and_multi_intent() -> None:
 @pytest.mark.parametrize(("eval_set", "case"), CASES, ids=[case.eval_id for _, case in CASES])
 async def test_replayed_case_reaches_its_final_state(shop: AsyncEngine, eval_set, case) -> None:
     result = await run_case(eval_set, case, build_agent, "ecommerce_agent")
-    assert result.tool_calls == result.expected_calls
+    made = [[(c.name, c.args) for c in turn.tool_calls] for turn in result.turns]
+    assert made == [calls for _, calls in expected_turns(case)]
     assert result.state_mismatches == {}
-    assert max(result.prompt_tokens, default=0) <= 2048
+    assert result.passed
+    assert max((c.prompt_tokens for t in result.turns for c in t.calls), default=0) <= 2048
+    assert not any(t.routed_by_model for t in result.turns), "the router places every eval message without the model"
+
+
+async def test_tracking_turn_is_one_model_call_and_routed_by_rules(shop: AsyncEngine) -> None:
+    eval_set, case = next((s, c) for s, c in CASES if c.eval_id == "donde_esta_mi_pedido")
+    result = await run_case(eval_set, case, build_agent, "ecommerce_agent")
+    [turn] = result.turns
+    assert [(c.agent, c.routing) for c in turn.calls] == [("tracking_agent", False)], "the tool's message ends the turn"
+    assert turn.outcome == ["track_order:ok"]
+    assert "4581230" in turn.reply

@@ -8,7 +8,7 @@ import json
 import pytest
 from google.adk.evaluation.eval_config import EvalConfig
 
-from eval.replay import EVAL_DIR, load_cases, run_case
+from eval.replay import EVAL_DIR, expected_turns, load_cases, run_case
 from pizzeria_agent.agent import build_agent
 from tests.chat import saved_orders
 
@@ -23,8 +23,23 @@ def test_eval_sets_cover_every_kind_of_repair() -> None:
 @pytest.mark.parametrize(("eval_set", "case"), CASES, ids=[case.eval_id for _, case in CASES])
 async def test_replayed_case_reaches_its_final_state(eval_set, case) -> None:
     result = await run_case(eval_set, case, build_agent, "pizzeria_agent")
-    assert result.tool_calls == result.expected_calls
+    made = [[(c.name, c.args) for c in turn.tool_calls] for turn in result.turns]
+    assert made == [calls for _, calls in expected_turns(case)], "exactly the expected calls, in order"
     assert result.state_mismatches == {}
-    assert max(result.prompt_tokens, default=0) <= 2048, "every request fits a 2k context"
+    assert result.passed and result.trajectory_score == 1.0
+    calls = [call for turn in result.turns for call in turn.calls]
+    assert all(c.token_source == "cl100k" and c.prompt_tokens > 0 and c.completion_tokens > 0 for c in calls)
+    assert max((c.prompt_tokens for c in calls), default=0) <= 2048, "every request fits a 2k context"
     if "last_order_id" in (case.final_session_state or {}):
         assert [o["order_id"] for o in saved_orders()] == [case.final_session_state["last_order_id"]]
+
+
+async def test_model_calls_are_counted_per_turn() -> None:
+    """One add in a turn: one specialist call; a greeting: none (the coordinator answers)."""
+    eval_set, case = next((s, c) for s, c in CASES if c.eval_id == "cancelar_todo")
+    result = await run_case(eval_set, case, build_agent, "pizzeria_agent")
+    assert [turn.user_text for turn in result.turns] == ["hola", "tres cuatro quesos grandes", "eso es todo", "cancelá todo"]
+    assert [turn.model_calls for turn in result.turns] == [0, 1, 0, 0]
+    add = result.turns[1].calls[0]
+    assert (add.agent, add.routing) == ("order_agent", False)
+    assert result.turns[1].outcome == ["add_item_to_order:ok"]

@@ -1,0 +1,145 @@
+"""Sloppy-model mode: the replay's tool calls, perturbed the way small local models get them wrong.
+
+`SloppyPolicy(policy, seed)` wraps a scripted-model policy. Each tool call the
+policy makes is, with probability `rate`, changed in one way chosen with a seeded
+`random.Random` among the ways that apply to it:
+
+- misspelled: a word of the item / product / query loses or swaps a letter
+- size_words: the size written another way ("grande" -> "familiar", "gde")
+- quantity_words: the quantity as a word or string (2 -> "dos")
+- order_number: the order number as "#4581230", "nro 4581230", "4.581.230"
+- unknown_tool: a made-up tool name (camelCase, "functions." prefix...)
+- repeated_call: the same call twice in the batch
+- missing_argument: the required argument left out
+
+After an unknown tool or a missing argument, the tool's error goes back to the
+model, and the sloppy model does what a real one does: it retries the intended call
+once. Every change is recorded in `perturbations` for the report.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from typing import Any
+
+from eval.report import CaseResult, Perturbation, StateMismatch, ToolCall
+from tools.llm.scripted import Policy, Reply, View
+
+SIZE_WORDS: dict[str, list[str]] = {
+    "grande": ["familiar", "gde", "Grande", "grandes", "grande (8 porciones)"],
+    "chica": ["individual", "chiquita", "pequeña", "chicas"],
+    "mediana": ["mediano", "med", "Mediana", "6 porciones"],
+    "1,5 L": ["1.5 litros", "litro y medio", "1,5lts", "1.5L"],
+    "unidad": ["unidades", "c/u"],
+    "docena": ["doc", "docenas"],
+}
+QUANTITY_WORDS = {1: ["una", "un", "1"], 2: ["dos", "2", "un par"], 3: ["tres", "3"], 6: ["seis", "media docena"],
+                  12: ["doce", "una docena"]}
+REQUIRED = ("item", "query", "order_number", "code", "sku", "skus", "subject")
+"""Arguments without a default in our tools; `missing_argument` drops the first one present."""
+WEIGHTS = {"misspelled": 3, "size_words": 3, "quantity_words": 3, "order_number": 3,
+           "unknown_tool": 1, "repeated_call": 1, "missing_argument": 1}
+KINDS = tuple(WEIGHTS)
+
+Call = tuple[str, dict[str, Any]]
+
+
+def misspell(text: str, rng: random.Random) -> str | None:
+    """One word of 5+ letters with a letter dropped or two swapped (never the first letter)."""
+    words = [m for m in re.finditer(r"[^\W\d_]{5,}", text)]
+    if not words:
+        return None
+    word = rng.choice(words)
+    w, i = word.group(0), rng.randrange(1, len(word.group(0)) - 1)
+    typo = w[:i] + w[i + 1:] if rng.random() < 0.5 else w[:i] + w[i + 1] + w[i] + w[i + 2:]
+    if typo == w:  # swapping two equal letters changes nothing: drop one instead
+        typo = w[:i] + w[i + 1:]
+    return text[:word.start()] + typo + text[word.end():]
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.title() for p in rest)
+
+
+def _variants(name: str, args: dict[str, Any], rng: random.Random) -> dict[str, Call | list[Call]]:
+    """Every perturbation that applies to this call: kind -> the call(s) sent instead."""
+    found: dict[str, Call | list[Call]] = {
+        "unknown_tool": (rng.choice([_camel(name), f"functions.{name}", name.replace("_", "")]), dict(args)),
+        "repeated_call": [(name, dict(args)), (name, dict(args))],
+    }
+    text_key = next((k for k in ("item", "query") if isinstance(args.get(k), str)), None)
+    typo = misspell(args[text_key], rng) if text_key else None
+    if text_key and typo:
+        found["misspelled"] = (name, args | {text_key: typo})
+    if args.get("size") in SIZE_WORDS:
+        found["size_words"] = (name, args | {"size": rng.choice(SIZE_WORDS[args["size"]])})
+    if args.get("quantity") in QUANTITY_WORDS:
+        found["quantity_words"] = (name, args | {"quantity": rng.choice(QUANTITY_WORDS[args["quantity"]])})
+    if str(args.get("order_number", "")).isdigit():
+        number = str(args["order_number"])
+        spelled = rng.choice([f"#{number}", f"nro {number}", f"pedido nro. {number}", f"{int(number):,}".replace(",", ".")])
+        found["order_number"] = (name, args | {"order_number": spelled})
+    required = next((k for k in REQUIRED if k in args), None)
+    if required:
+        found["missing_argument"] = (name, {k: v for k, v in args.items() if k != required})
+    return found
+
+
+class SloppyPolicy:
+    """A policy whose tool calls are perturbed; see the module docstring."""
+
+    def __init__(self, policy: Policy, seed: int | str, rate: float = 0.5, kinds: tuple[str, ...] = KINDS) -> None:
+        self.policy = policy
+        self.rng = random.Random(seed)
+        self.rate = rate
+        self.kinds = kinds
+        self.perturbations: list[Perturbation] = []
+        self._retry: list[Call] = []  # intended calls to make again once their error comes back
+        self._relay_from = 0  # tool messages before this index were errors the retry fixed
+
+    def __call__(self, view: View) -> Reply | None:
+        if not view.responses:
+            self._retry, self._relay_from = [], 0
+        elif self._retry:
+            retry, self._retry = [c for c in self._retry if c[0] in view.tools], []
+            if retry:
+                self._relay_from = len(view.responses)
+                return Reply(calls=retry)
+        reply = self.policy(view)
+        if reply is None:
+            return self._relay(view) if self._relay_from else None
+        if not reply.calls or not view.tools:  # text, or a classification answer: nothing to perturb
+            return reply
+        return Reply(calls=[c for name, args in reply.calls for c in self._perturb(name, args)], text=reply.text)
+
+    def _perturb(self, name: str, args: dict[str, Any]) -> list[Call]:
+        options = {k: v for k, v in _variants(name, args, self.rng).items() if k in self.kinds}
+        if not options or self.rng.random() >= self.rate:
+            return [(name, args)]
+        kind = self.rng.choices(list(options), weights=[WEIGHTS[k] for k in options])[0]
+        sent = options[kind]
+        calls = sent if isinstance(sent, list) else [sent]
+        sent_call = ToolCall(name=calls[0][0], args=calls[0][1])
+        self.perturbations.append(Perturbation(kind=kind, tool=name, before=args, sent=sent_call))
+        if kind in ("unknown_tool", "missing_argument"):
+            self._retry.append((name, args))
+        return calls
+
+    def _relay(self, view: View) -> Reply:
+        """After a retry: say what the retried calls answered, not the errors before them."""
+        return Reply.say(" ".join(m for m in view.messages()[self._relay_from:] if m) or "Listo.")
+
+
+def differences_from_replay(result: CaseResult, replay: CaseResult) -> dict[str, StateMismatch]:
+    """What a sloppy run did differently from the clean replay of the same case: the orders
+    saved, and how each turn's tools ended (a doubled item or a lost line shows up here even
+    when the case's final state does not check it)."""
+    found: dict[str, StateMismatch] = {}
+    if result.saved_orders != replay.saved_orders:
+        found["saved orders (as in replay)"] = StateMismatch(got=result.saved_orders, want=replay.saved_orders)
+    for n, (turn, clean) in enumerate(zip(result.turns, replay.turns, strict=True)):
+        if turn.outcome != clean.outcome:
+            found[f"turn {n} tool outcome (as in replay)"] = StateMismatch(got=turn.outcome, want=clean.outcome)
+    return found
