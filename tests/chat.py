@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from google.genai import types
 from pizzeria_agent.agent import build_agent
 from pizzeria_agent.demo_policy import demo_policy
 from tools.llm.scripted import Policy, ScriptedLlm
+from tools.pizzeria import stores
 from tools.settings import get_settings
 
 APP = "pizzeria_agent"
@@ -73,8 +73,9 @@ class Chat:
 
 
 def saved_orders() -> list[dict[str, Any]]:
+    """The saved orders as the store returns them (user id and address decrypted)."""
     path = Path(get_settings().pizzeria_data_dir) / "pedidos.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    return [order.model_dump() for order in stores.orders().all()] if path.exists() else []
 
 
 def shared_runner(model: ScriptedLlm) -> InMemoryRunner:

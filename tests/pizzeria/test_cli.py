@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from tools.pizzeria.stores import OrderStore
 from tools.settings import REPO_ROOT
 
 DIALOGUE = ["hola", "me llamo Ana", "dos muzzas grandes y una coca de litro y medio", "eso es todo", "si", "Av. Corrientes 1234", "exit"]
@@ -23,6 +23,6 @@ def test_adk_run_completes_an_order(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "¿Cómo es tu nombre?" in done.stdout and "Tu pedido #1001" in done.stdout
-    (order,) = json.loads((tmp_path / "pedidos.json").read_text())
-    assert order["customer_name"] == "Ana" and order["address"] == "Av. Corrientes 1234"
-    assert {(i["item_id"], i["quantity"]) for i in order["items"]} == {("muzzarella", 2), ("coca_cola", 1)}
+    (order,) = OrderStore(tmp_path).all()  # same keys: the subprocess runs in the same directory
+    assert order.customer_name == "Ana" and order.address == "Av. Corrientes 1234"
+    assert {(i["item_id"], i["quantity"]) for i in order.items} == {("muzzarella", 2), ("coca_cola", 1)}

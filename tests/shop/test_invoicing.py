@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.shop.factories import NOW, make_shop
+from tools.crypto import get_cipher
 from tools.shop import catalog
 from tools.shop.invoicing import InvoiceRefused, invoice_order
 from tools.shop.schema import invoices, outbox
@@ -31,7 +32,8 @@ async def test_consumer_gets_type_b_with_the_order_total(engine: AsyncEngine) ->
     assert "Neto gravado" not in invoice.rendered_text
     async with engine.connect() as conn:
         mails = (await conn.execute(select(outbox.c.recipient, outbox.c.subject, outbox.c.status))).all()
-    assert [(m.recipient, m.status) for m in mails] == [("ana@example.com", "pending")]
+    assert [(get_cipher().decrypt(m.recipient), m.status) for m in mails] == [("ana@example.com", "pending")]
+    assert mails[0].recipient != "ana@example.com"  # stored encrypted
     assert "0003-00000001" in mails[0].subject
 
 

@@ -21,6 +21,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tools.crypto import get_cipher
 from tools.shop.outbox import (
     DeliveryReport, LoggingSender, SmtpSender, deliver_pending, enqueue_email, sender_from_settings,
 )
@@ -81,7 +82,7 @@ async def _enqueue(engine: AsyncEngine, count: int, *, start: int = 0) -> list[i
 async def _rows(engine: AsyncEngine) -> dict[str, Any]:
     async with engine.connect() as conn:
         rows = (await conn.execute(select(outbox).order_by(outbox.c.created_at))).all()
-    return {r.recipient: r for r in rows}
+    return {get_cipher().decrypt(r.recipient): r for r in rows}  # the recipient is stored encrypted
 
 
 async def test_enqueue_is_part_of_the_callers_transaction(engine: AsyncEngine) -> None:
@@ -210,10 +211,11 @@ async def test_a_second_worker_skips_rows_being_sent(engine: AsyncEngine, smtp: 
 async def test_abandoned_claims_are_requeued_after_a_while(engine: AsyncEngine, smtp: Inbox) -> None:
     await _enqueue(engine, 2)
     now = datetime.now(timezone.utc)
+    queued = await _rows(engine)
     async with engine.begin() as conn:  # two workers died mid-send: one long ago, one just now
-        await conn.execute(update(outbox).where(outbox.c.recipient == "cliente0@example.com")
+        await conn.execute(update(outbox).where(outbox.c.id == queued["cliente0@example.com"].id)
                            .values(status="sending", sent_at=now - timedelta(hours=1)))
-        await conn.execute(update(outbox).where(outbox.c.recipient == "cliente1@example.com")
+        await conn.execute(update(outbox).where(outbox.c.id == queued["cliente1@example.com"].id)
                            .values(status="sending", sent_at=now - timedelta(minutes=1)))
     report = await deliver_pending(engine, smtp.sender(), stale_after=timedelta(minutes=15))
     assert report.requeued_stale == 1 and len(report.sent) == 1
@@ -228,7 +230,8 @@ async def test_logging_sender_logs_and_marks_sent(engine: AsyncEngine, caplog: p
     with caplog.at_level(logging.INFO, logger="tools.shop.outbox"):
         report = await deliver_pending(engine, LoggingSender())
     assert len(report.sent) == 1
-    assert "cliente0@example.com" in caplog.text and "not sent" in caplog.text
+    assert "not sent" in caplog.text and "@example.com" in caplog.text
+    assert "cliente0@example.com" not in caplog.text  # the address is customer data: masked in logs
 
 
 def test_sender_from_settings() -> None:

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tools.crypto import get_cipher
 from tools.shop import schema
 from tools.shop.catalog import category_tree, customer_by_user_id
 from tools.shop.db import create_engine, migrate
@@ -41,6 +42,15 @@ def utc(moment: datetime | None) -> datetime | None:
 async def rows(conn: AsyncConnection, table: Any) -> list[dict[str, Any]]:
     result = await conn.execute(select(table).order_by(*table.primary_key.columns))
     return [dict(r._mapping) for r in result]
+
+
+CONTACT_COLUMNS = {column for _, columns in schema.ENCRYPTED_COLUMNS for column in columns}
+
+
+def opened(row: dict[str, Any]) -> dict[str, Any]:
+    """A stored row with its encrypted contact columns decrypted (tokens differ on every run)."""
+    cipher = get_cipher()
+    return {k: cipher.decrypt(v) if k in CONTACT_COLUMNS else v for k, v in row.items()}
 
 
 async def seeded(engine: AsyncEngine) -> None:
@@ -86,7 +96,7 @@ async def test_category_tree_has_eight_top_levels_with_subcategories(engine: Asy
 async def test_customers_tiers_roles_and_fixed_accounts(engine: AsyncEngine) -> None:
     await seeded(engine)
     async with engine.connect() as conn:
-        people = await rows(conn, schema.customers)
+        people = [opened(p) for p in await rows(conn, schema.customers)]
         c1 = await customer_by_user_id(conn, "5491160000001")
         c2 = await customer_by_user_id(conn, "5491160000002")
         c3 = await customer_by_user_id(conn, "5491160000003")
@@ -328,7 +338,7 @@ async def dump(url: str) -> dict[str, list[dict[str, Any]]]:
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
-            return {t.name: await rows(conn, t) for t in schema.metadata.sorted_tables}
+            return {t.name: [opened(r) for r in await rows(conn, t)] for t in schema.metadata.sorted_tables}
     finally:
         await engine.dispose()
 

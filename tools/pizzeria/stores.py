@@ -2,25 +2,43 @@
 
 Both live in `PIZZERIA_DATA_DIR`; `clientes.json` is seeded from `data/pizzeria/`
 on first use. Nothing under `data/` is written at run time.
+
+Phones and addresses are stored encrypted (`tools.crypto`): a customer is filed under
+the keyed hash of the session's user id (the phone), with the phone and address as
+tokens; an order keeps its user id and address as tokens. The seed file is
+plaintext, keyed by phone; it is encrypted as it is copied in. The records these
+stores return are plaintext.
 """
 
 from __future__ import annotations
 
 import functools
+import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
+from tools.crypto import FieldCipher, get_cipher
 from tools.jsonstore import JsonFile
 from tools.settings import get_settings
+
+_HASH_KEY = re.compile(r"[0-9a-f]{64}")
 
 
 class Customer(BaseModel):
     name: str
+    phone: str | None = None
     address: str | None = None
     created_at: str | None = None
+
+    @classmethod
+    def from_stored(cls, record: dict[str, Any]) -> Customer:
+        cipher = get_cipher()
+        return cls.model_validate(record | {"phone": cipher.decrypt(record.get("phone")),
+                                            "address": cipher.decrypt(record.get("address"))})
 
 
 class SavedOrder(BaseModel):
@@ -33,35 +51,71 @@ class SavedOrder(BaseModel):
     address: str
     created_at: str
 
+    @classmethod
+    def from_stored(cls, record: dict[str, Any]) -> SavedOrder:
+        cipher = get_cipher()
+        return cls.model_validate(record | {"user_id": cipher.decrypt(record["user_id"]),
+                                            "address": cipher.decrypt(record["address"])})
+
+    def stored(self) -> dict[str, Any]:
+        cipher = get_cipher()
+        return self.model_dump() | {"user_id": cipher.encrypt(self.user_id), "address": cipher.encrypt(self.address)}
+
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _sealed_customers(doc: dict[str, Any], cipher: FieldCipher, rehash: bool) -> dict[str, Any]:
+    """`doc` with phones and addresses re-encrypted under the newest key.
+
+    Entries still keyed by a plain phone (the seed file, runtime files from before
+    encryption) are filed under its hash; with `rehash` every entry is re-filed.
+    """
+    sealed = {}
+    for key, record in doc.items():
+        plain_key = not _HASH_KEY.fullmatch(key)
+        phone = key if plain_key else cipher.decrypt(record.get("phone"))
+        new_key = cipher.lookup_hash(phone) if plain_key or (rehash and phone) else key
+        sealed[new_key] = record | {"phone": cipher.rotate(phone), "address": cipher.rotate(record.get("address"))}
+    return sealed
+
+
 class CustomerStore:
     def __init__(self, data_dir: Path, seed_dir: Path) -> None:
-        self.file = JsonFile(data_dir / "clientes.json", dict, seed_dir / "clientes.json")
+        self.seed = seed_dir / "clientes.json"
+        self.file = JsonFile(data_dir / "clientes.json", self._seeded)
+
+    def _seeded(self) -> dict[str, Any]:
+        if not self.seed.exists():
+            return {}
+        return _sealed_customers(json.loads(self.seed.read_text(encoding="utf-8")), get_cipher(), rehash=False)
 
     def get(self, user_id: str) -> Customer | None:
-        record = self.file.read().get(user_id)
-        return Customer.model_validate(record) if record else None
+        record = self.file.read().get(get_cipher().lookup_hash(user_id))
+        return Customer.from_stored(record) if record else None
 
     def register(self, user_id: str, name: str) -> Customer:
         """Create the customer, or rename an existing one."""
+        cipher = get_cipher()
+        key = cipher.lookup_hash(user_id)
 
         def change(doc: dict[str, Any]) -> tuple[dict[str, Any], Customer]:
-            record = doc.get(user_id) or {"created_at": _now()}
+            record = doc.get(key) or {"phone": cipher.encrypt(user_id), "created_at": _now()}
             record["name"] = name
-            doc[user_id] = record
-            return doc, Customer.model_validate(record)
+            doc[key] = record
+            return doc, Customer.from_stored(record)
 
         return self.file.update(change)
 
     def remember_address(self, user_id: str, address: str) -> None:
+        cipher = get_cipher()
+        key = cipher.lookup_hash(user_id)
+
         def change(doc: dict[str, Any]) -> tuple[dict[str, Any] | None, None]:
-            if user_id not in doc:
+            if key not in doc:
                 return None, None
-            doc[user_id]["address"] = address
+            doc[key]["address"] = cipher.encrypt(address)
             return doc, None
 
         self.file.update(change)
@@ -72,7 +126,7 @@ class OrderStore:
         self.file = JsonFile(data_dir / "pedidos.json", list)
 
     def all(self) -> list[SavedOrder]:
-        return [SavedOrder.model_validate(o) for o in self.file.read()]
+        return [SavedOrder.from_stored(o) for o in self.file.read()]
 
     def save_once(self, order_key: str, record: dict[str, Any]) -> tuple[SavedOrder, bool]:
         """Append the order unless one with `order_key` exists; return (order, created).
@@ -84,10 +138,10 @@ class OrderStore:
         def change(orders: list[dict[str, Any]]) -> tuple[list[dict[str, Any]] | None, tuple[SavedOrder, bool]]:
             for existing in orders:
                 if existing["order_key"] == order_key:
-                    return None, (SavedOrder.model_validate(existing), False)
+                    return None, (SavedOrder.from_stored(existing), False)
             order_id = max((o["order_id"] for o in orders), default=1000) + 1
             saved = SavedOrder.model_validate({**record, "order_id": order_id, "order_key": order_key, "created_at": _now()})
-            return [*orders, saved.model_dump()], (saved, True)
+            return [*orders, saved.stored()], (saved, True)
 
         return self.file.update(change)
 
@@ -105,3 +159,25 @@ def customers() -> CustomerStore:
 def orders() -> OrderStore:
     settings = get_settings()
     return _stores(settings.pizzeria_data_dir, settings.pizzeria_seed_dir)[1]
+
+
+def reseal_files(data_dir: Path, *, rehash: bool = False) -> dict[str, int]:
+    """Re-encrypt the runtime files in `data_dir` under the newest key (`python -m tools.crypto rotate`).
+
+    Each file is rewritten in one atomic replace under its lock; a missing file is
+    skipped. Returns the entries handled per file.
+    """
+    cipher = get_cipher()
+
+    def customers_change(doc: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        return _sealed_customers(doc, cipher, rehash), len(doc)
+
+    def orders_change(saved: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+        return [o | {"user_id": cipher.rotate(o["user_id"]), "address": cipher.rotate(o["address"])} for o in saved], len(saved)
+
+    counts: dict[str, int] = {}
+    for name, default, change in (("clientes.json", dict, customers_change), ("pedidos.json", list, orders_change)):
+        file = JsonFile(data_dir / name, default)
+        if file.path.exists():
+            counts[name] = file.update(change)
+    return counts

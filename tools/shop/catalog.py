@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tools.crypto import get_cipher
 from tools.shop.records import CategoryNode, Customer, Product
 from tools.shop.schema import categories, customers, products, stock
 
@@ -15,6 +16,13 @@ async def customer_by_user_id(conn: AsyncConnection, user_id: str) -> Customer |
     """The customer a session's `user_id` maps to (never an id the model typed)."""
     row = (await conn.execute(select(customers).where(customers.c.user_id == user_id))).first()
     return Customer.from_row(row) if row else None
+
+
+async def customer_by_phone(conn: AsyncConnection, phone: str) -> Customer | None:
+    """The one customer with this phone number (any formatting), found by its keyed hash; None if none or several."""
+    digest = get_cipher().lookup_hash(phone)
+    rows = (await conn.execute(select(customers).where(customers.c.phone_hash == digest).limit(2))).all()
+    return Customer.from_row(rows[0]) if len(rows) == 1 else None
 
 
 async def category_tree(conn: AsyncConnection) -> list[CategoryNode]:

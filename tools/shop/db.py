@@ -4,7 +4,8 @@
 default, a file created and migrated on first use) or
 `postgresql+asyncpg://user@host:5432/db`. SQLAlchemy Core builds every statement,
 so all SQL is parameterized; the few dialect differences (pragmas, advisory
-locks) live here.
+locks) live here, and so does `reseal_all`, the sweep that (re-)encrypts every
+`ENCRYPTED_COLUMNS` value under the newest key (`python -m tools.crypto rotate`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, event, inspect, select, text
+from sqlalchemy import Connection, Table, and_, event, inspect, select, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from tools.shop.schema import metadata, schema_version
+from tools.crypto import get_cipher
+from tools.shop.schema import ENCRYPTED_COLUMNS, customers, metadata, schema_version
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +36,22 @@ def _v2_index_products_updated_at(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX IF NOT EXISTS ix_products_updated_at ON products (updated_at)"))
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1_create_tables, _v2_index_products_updated_at]
+def _v3_encrypt_contact_data(conn: Connection) -> None:
+    # Add the phone lookup hash, widen the contact columns for tokens (SQLite does not
+    # enforce lengths), then encrypt every plaintext value and hash every phone.
+    if "phone_hash" not in {c["name"] for c in inspect(conn).get_columns("customers")}:
+        conn.execute(text("ALTER TABLE customers ADD COLUMN phone_hash VARCHAR(64)"))
+    conn.execute(text("CREATE INDEX IF NOT EXISTS ix_customers_phone_hash ON customers (phone_hash)"))
+    if conn.dialect.name != "sqlite":
+        for table, column in (("customers", "email"), ("customers", "phone"), ("outbox", "recipient")):
+            conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE TEXT"))
+    for table, columns in ENCRYPTED_COLUMNS:
+        _reseal_table(conn, table, columns, rehash=True)
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    _v1_create_tables, _v2_index_products_updated_at, _v3_encrypt_contact_data,
+]
 """Schema version N is reached by running MIGRATIONS[N-1]. Append only; each step must be
 safe on a database that `_v1_create_tables` created from the current metadata."""
 
@@ -92,3 +110,49 @@ async def migrate(engine: AsyncEngine, target: int = SCHEMA_VERSION) -> int:
             else:
                 await conn.execute(schema_version.update().where(schema_version.c.id == 1).values(version=target))
         return max(version, target)
+
+
+def reseal_batch(conn: Connection, table: Table, columns: tuple[str, ...], *, after: Any = None, limit: int = 500,
+                 rehash: bool = False) -> tuple[int, Any]:
+    """Re-encrypt `columns` under the newest key for up to `limit` rows whose primary key follows `after`.
+
+    Plaintext values get encrypted. With `rehash`, `customers.phone_hash` is recomputed
+    from the decrypted phone. Each row is written only if it still holds what was read,
+    so a concurrent update is never overwritten. Returns (rows read, the primary key to
+    continue after, or None when the table is done).
+    """
+    (key,) = table.primary_key.columns
+    query = select(key, *(table.c[c] for c in columns)).order_by(key).limit(limit)
+    rows = conn.execute(query if after is None else query.where(key > after)).all()
+    cipher = get_cipher()
+    for row in rows:
+        old = dict(zip(columns, row[1:]))
+        values = {c: cipher.rotate(v) for c, v in old.items()}
+        if rehash and table is customers:
+            phone = cipher.decrypt(old["phone"])
+            values["phone_hash"] = cipher.lookup_hash(phone) if phone else None
+        unchanged = [table.c[c].is_(None) if v is None else table.c[c] == v for c, v in old.items()]
+        conn.execute(update(table).where(and_(key == row[0], *unchanged)).values(values))
+    return len(rows), (rows[-1][0] if len(rows) == limit else None)
+
+
+def _reseal_table(conn: Connection, table: Table, columns: tuple[str, ...], rehash: bool) -> None:
+    after = None
+    while (after := reseal_batch(conn, table, columns, after=after, rehash=rehash)[1]) is not None:
+        pass
+
+
+async def reseal_all(engine: AsyncEngine, *, rehash: bool = False, batch: int = 500) -> dict[str, int]:
+    """`reseal_batch` over every encrypted table, one transaction per batch; rows handled per table."""
+    counts: dict[str, int] = {}
+    for table, columns in ENCRYPTED_COLUMNS:
+        after, counts[table.name] = None, 0
+        while True:
+            async with engine.begin() as conn:
+                start = after
+                done, after = await conn.run_sync(
+                    lambda sync: reseal_batch(sync, table, columns, after=start, limit=batch, rehash=rehash))
+            counts[table.name] += done
+            if after is None:
+                break
+    return counts

@@ -11,6 +11,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from tools.crypto import get_cipher
 from tools.shop.money import pesos
 from tools.shop.records import Order, OrderLine
 from tools.shop.schema import order_lines, orders, products
@@ -44,7 +45,7 @@ def _order(row, lines: list[OrderLine]) -> Order:  # type: ignore[no-untyped-def
     return Order(
         id=row.id, number=row.number, customer_id=row.customer_id, status=row.status, created_at=row.created_at,
         subtotal=pesos(row.subtotal_cents), discount=pesos(row.discount_cents), total=pesos(row.total_cents),
-        shipping_address=row.shipping_address, lines=lines,
+        shipping_address=get_cipher().decrypt(row.shipping_address), lines=lines,
     )
 
 

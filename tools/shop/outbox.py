@@ -11,6 +11,7 @@ Row lifecycle (`outbox.status`)::
        +---- error -------+---- error, attempts >= max_attempts --> failed
 
 `sender_from_env()` picks `SmtpSender` when `SMTP_HOST` is set, else `LoggingSender`.
+The recipient address is customer data: stored encrypted, decrypted just before sending.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from typing import Any, Protocol
 from sqlalchemy import Row, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tools.crypto import get_cipher
+from tools.observability.redact import redact
 from tools.settings import Settings, get_settings
 from tools.shop.schema import outbox
 
@@ -46,7 +49,7 @@ async def enqueue_email(conn: AsyncConnection, *, kind: str, recipient: str, sub
                         now: datetime | None = None) -> int:
     """Queue an e-mail on `conn`, inside the caller's transaction; returns the outbox row id."""
     result = await conn.execute(outbox.insert().values(
-        kind=kind, recipient=recipient, subject=subject, body=body, status=PENDING, attempts=0,
+        kind=kind, recipient=get_cipher().encrypt(recipient), subject=subject, body=body, status=PENDING, attempts=0,
         created_at=now or _utcnow(),
     ))
     return int(result.inserted_primary_key[0])
@@ -65,7 +68,7 @@ class LoggingSender:
     """Development sender: logs the e-mail instead of sending it (the row is still marked sent)."""
 
     async def send(self, recipient: str, subject: str, body: str) -> None:
-        log.info("e-mail (not sent, no SMTP_HOST) to=%s subject=%r body=%d chars", recipient, subject, len(body))
+        log.info("e-mail (not sent, no SMTP_HOST) to=%s subject=%r body=%d chars", redact(recipient), subject, len(body))
 
 
 def build_message(sender_address: str, recipient: str, subject: str, body: str) -> EmailMessage:
@@ -231,10 +234,11 @@ async def deliver_pending(engine: AsyncEngine, sender: EmailSender, *, batch: in
                                                        now=clock().astimezone(timezone.utc))
     claimed_at = clock().astimezone(timezone.utc)  # SQLite keeps the wall time: always store UTC
     rows = await _claim(engine, batch, claimed_at)
+    cipher = get_cipher()
     for row in rows:
         attempts = row.attempts + 1
         try:
-            await sender.send(row.recipient, row.subject, row.body)
+            await sender.send(cipher.decrypt(row.recipient), row.subject, row.body)
         except Exception as exc:  # noqa: BLE001 - any sender failure is recorded and retried
             error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR_CHARS]
             give_up = attempts >= max_attempts

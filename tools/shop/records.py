@@ -1,4 +1,4 @@
-"""Pydantic records the repositories return (money as `Decimal` pesos)."""
+"""Pydantic records the repositories return (money as `Decimal` pesos, contact data decrypted)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from tools.crypto import get_cipher
 from tools.shop.money import pesos
 
 
@@ -26,8 +27,11 @@ class Customer(BaseModel):
     @classmethod
     def from_row(cls, row: Any) -> Customer:
         data = dict(row._mapping)
-        data["preferences"] = json.loads(data.get("preferences") or "{}")
+        cipher = get_cipher()
+        data["email"], data["phone"] = cipher.decrypt(data["email"]), cipher.decrypt(data.get("phone"))
+        data["preferences"] = json.loads(cipher.decrypt(data.get("preferences")) or "{}")
         data.pop("created_at", None)
+        data.pop("phone_hash", None)
         return cls.model_validate(data)
 
 

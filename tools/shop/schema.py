@@ -3,6 +3,10 @@
 Money is stored as integer centavos (`*_cents`, BIGINT) so both engines are exact;
 code converts to `Decimal` pesos at the edge. JSON-ish columns (`attributes`,
 `preferences`, `tags`) are TEXT holding JSON, for the same reason.
+
+Customer contact data is stored encrypted (`ENCRYPTED_COLUMNS`, Fernet tokens from
+`tools.crypto`, hence TEXT); `customers.phone_hash` is the keyed hash that finds a
+customer by phone without decrypting anything.
 """
 
 from __future__ import annotations
@@ -41,13 +45,15 @@ customers = Table(
     Column("id", String(16), primary_key=True),  # "C0001"
     Column("user_id", String(64), nullable=False, unique=True),  # the session's user_id (wa_id, token subject)
     Column("name", String(120), nullable=False),
-    Column("email", String(200), nullable=False),
-    Column("phone", String(32)),
+    Column("email", Text, nullable=False),  # encrypted
+    Column("phone", Text),  # encrypted
+    Column("phone_hash", String(64)),  # tools.crypto lookup_hash(phone)
     Column("tier", String(16), nullable=False, server_default="basic"),
     Column("role", String(24), nullable=False, server_default="customer"),
     Column("cuit", String(13)),  # for invoice type A ("20-12345678-3")
-    Column("preferences", Text, nullable=False, server_default="{}"),
+    Column("preferences", Text, nullable=False, server_default="{}"),  # encrypted: holds the address
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_customers_phone_hash", "phone_hash"),
     CheckConstraint("tier in ('basic','premium','vip')", name="ck_customers_tier"),
     CheckConstraint("role in ('customer','premium_customer','support_staff')", name="ck_customers_role"),
 )
@@ -135,7 +141,7 @@ orders = Table(
     Column("subtotal_cents", BigInteger, nullable=False),
     Column("discount_cents", BigInteger, nullable=False, server_default="0"),
     Column("total_cents", BigInteger, nullable=False),
-    Column("shipping_address", Text, nullable=False),
+    Column("shipping_address", Text, nullable=False),  # encrypted
     Column("promotion_id", Integer, ForeignKey("promotions.id")),
     CheckConstraint("status in ('pending','paid','shipped','delivered','cancelled')", name="ck_orders_status"),
     CheckConstraint("total_cents = subtotal_cents - discount_cents and total_cents >= 0", name="ck_orders_total"),
@@ -200,7 +206,7 @@ outbox = Table(
     "outbox", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("kind", String(32), nullable=False),  # "invoice_email"
-    Column("recipient", String(200), nullable=False),
+    Column("recipient", Text, nullable=False),  # encrypted
     Column("subject", String(200), nullable=False),
     Column("body", Text, nullable=False),
     Column("status", String(16), nullable=False, server_default="pending"),  # pending | sent | failed
@@ -231,3 +237,10 @@ kb_articles = Table(
     Column("category_id", String(64), ForeignKey("categories.id")),
     Column("tags", Text, nullable=False, server_default="[]"),
 )
+
+ENCRYPTED_COLUMNS: tuple[tuple[Table, tuple[str, ...]], ...] = (
+    (customers, ("email", "phone", "preferences")),
+    (orders, ("shipping_address",)),
+    (outbox, ("recipient",)),
+)
+"""Columns holding a customer's e-mail, phone or address, as Fernet tokens (`tools.crypto`)."""

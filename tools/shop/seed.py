@@ -8,6 +8,9 @@ exactly the same rows, on SQLite and on PostgreSQL: every random choice comes fr
 `reference` (default: today at 00:00 UTC, so "active" promotions are active today).
 Seeding is first-use only: if the database already has products, nothing is written.
 Invoices and outbox rows are never seeded (the application creates them).
+`build_dataset` returns plaintext rows; `seed` stores the contact columns encrypted
+(`schema.ENCRYPTED_COLUMNS`, random IVs: the stored tokens differ on every run) with
+`customers.phone_hash` filled in.
 
 Static vocabulary (catalog families, names, cities, promotions, FAQ) lives in
 `data/ecommerce/*.json`; this module only combines it.
@@ -75,6 +78,7 @@ from sqlalchemy import Table, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tools.crypto import get_cipher
 from tools.settings import DATA_ROOT, get_settings
 from tools.shop import schema
 from tools.shop.db import create_engine, is_sqlite, migrate
@@ -968,10 +972,23 @@ async def _sync_sequences(conn: AsyncConnection) -> None:
                                {"table": table.name, "column": column.name, "value": highest})
 
 
+def _stored(table: Table, rows: list[Row]) -> list[Row]:
+    """`rows` as written: contact columns encrypted, and a customer's phone hashed for lookups."""
+    columns = dict(schema.ENCRYPTED_COLUMNS).get(table, ())
+    if not columns:
+        return rows
+    cipher = get_cipher()
+    stored = [row | {c: cipher.encrypt(row[c]) for c in columns} for row in rows]
+    if table is schema.customers:
+        for plain, row in zip(rows, stored):
+            row["phone_hash"] = cipher.lookup_hash(plain["phone"]) if plain["phone"] else None
+    return stored
+
+
 async def _write(conn: AsyncConnection, data: dict[str, list[Row]]) -> None:
     for table in SEEDED_TABLES:
         for chunk in _chunks(data[table.name]):
-            await conn.execute(table.insert(), chunk)
+            await conn.execute(table.insert(), _stored(table, chunk))
     if not is_sqlite(conn):
         await _sync_sequences(conn)
 
