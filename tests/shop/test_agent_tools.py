@@ -24,6 +24,7 @@ from google.genai import types
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tools.crypto import get_cipher
 from tools.llm.scripted import Reply, Rule, ScriptedLlm, rules
 from tools.shop import agent_tools
 from tools.shop.catalog import customer_by_user_id, product_by_sku
@@ -308,7 +309,8 @@ async def test_my_promotions_respect_the_tier(shop: AsyncEngine) -> None:
 
 async def test_invoice_for_own_order_only(shop: AsyncEngine) -> None:
     async with shop.connect() as conn:
-        email = (await conn.execute(select(customers.c.email).where(customers.c.id == "C0001"))).scalar_one()
+        email = get_cipher().decrypt(
+            (await conn.execute(select(customers.c.email).where(customers.c.id == "C0001"))).scalar_one())
     issued = await call("request_invoice", C0001, order_number="pedido 4581233")
     assert issued["ok"] and issued["invoice_type"] == "B" and issued["newly_issued"] is True
     assert issued["emailed_to"] == email and email in issued["message"]
@@ -318,7 +320,7 @@ async def test_invoice_for_own_order_only(shop: AsyncEngine) -> None:
             select(invoices).join(orders, orders.c.id == invoices.c.order_id).where(orders.c.number == "4581233")
         )).one()
         order_total = (await conn.execute(select(orders.c.total_cents).where(orders.c.number == "4581233"))).scalar_one()
-    assert [(m.recipient, m.status) for m in mails] == [(email, "pending")]
+    assert [(get_cipher().decrypt(m.recipient), m.status) for m in mails] == [(email, "pending")]
     assert invoice.number == issued["invoice_number"] and invoice.total_cents == order_total == issued["total_cents"]
 
     repeat = await call("request_invoice", C0001, order_number="4581233")

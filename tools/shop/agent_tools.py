@@ -4,8 +4,10 @@ Conventions (same as the pizzeria tools):
 
 - The customer is always the session's: `customer_by_user_id(conn, tool_context.user_id)`.
   No tool takes a customer id, e-mail or tier as an argument.
-- Every price, discount and total comes from the database through `pricing.price_for`
+- Every price, discount and total comes from the database through `pricing.quote`
   for that customer's tier; nothing the model types can change an amount.
+- Catalog lookups (category tree and paths, products by SKU) and each customer's
+  promotions go through `tools.shop.cache`; stock levels are always read live.
 - Each tool returns a dict with data for the model and a ready Spanish `message`.
 - Arguments are tolerant: prices as "800 mil", "$1.200.000" or 800000; SKUs in any
   case, as a list or a comma separated string; order numbers as "#4.581.230".
@@ -30,6 +32,7 @@ from google.adk.tools import ToolContext
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tools.shop.cache import CATALOG, get_cache
 from tools.shop.carriers import ARGENTINA, LocalCarrier, TrackingError, carrier_for
 from tools.shop.catalog import (
     category_tree,
@@ -43,15 +46,14 @@ from tools.shop.orders import normalize_order_number, order_for_customer, recent
 from tools.shop.pricing import (
     TIER_DISCOUNT_PERCENT,
     RedeemStatus,
-    active_promotions,
-    price_for,
+    customer_promotions,
+    quote,
     redeem_coupon,
 )
 from tools.shop.records import CategoryNode, Customer, Order, PriceQuote, Product
 from tools.shop.runtime import get_engine, get_index
 from tools.shop.schema import (
     categories,
-    coupon_redemptions,
     customers,
     invoices,
     orders,
@@ -68,6 +70,7 @@ from tools.shop.search import (
     search_products,
 )
 from tools.shop.support import open_ticket
+from tools.observability import record_tool_error
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +118,8 @@ def _guarded(func: Callable[..., Awaitable[dict[str, Any]]]) -> Callable[..., Aw
             return await func(*args, **kwargs)
         except Exception:
             log.exception("tool %s failed", func.__name__)
+            context = kwargs.get("tool_context")
+            record_tool_error(getattr(context, "agent_name", "shop"), func.__name__)
             return dict(TECHNICAL_ERROR)
 
     return wrapper
@@ -206,18 +211,42 @@ async def _session_customer(conn: AsyncConnection, tool_context: ToolContext) ->
 
 
 async def _category_paths(conn: AsyncConnection) -> tuple[dict[str, list[str]], dict[str, str]]:
-    """(category id -> [itself, parent, grandparent...], category id -> name)."""
-    rows = (await conn.execute(select(categories.c.id, categories.c.parent_id, categories.c.name))).all()
-    parent = {row.id: row.parent_id for row in rows}
-    names = {row.id: row.name for row in rows}
-    paths: dict[str, list[str]] = {}
-    for cid in parent:
-        path, current = [], cid
-        while current and current not in path:
-            path.append(current)
-            current = parent.get(current)
-        paths[cid] = path
-    return paths, names
+    """(category id -> [itself, parent, grandparent...], category id -> name), cached."""
+
+    async def load() -> dict[str, Any]:
+        rows = (await conn.execute(select(categories.c.id, categories.c.parent_id, categories.c.name))).all()
+        parent = {row.id: row.parent_id for row in rows}
+        paths: dict[str, list[str]] = {}
+        for cid in parent:
+            path, current = [], cid
+            while current and current not in path:
+                path.append(current)
+                current = parent.get(current)
+            paths[cid] = path
+        return {"paths": paths, "names": {row.id: row.name for row in rows}}
+
+    found = await get_cache().remember(CATALOG, "category-paths", load)
+    return found["paths"], found["names"]
+
+
+async def _category_tree(conn: AsyncConnection) -> list[CategoryNode]:
+    """`catalog.category_tree` (with product counts), cached."""
+
+    async def load() -> list[dict[str, Any]]:
+        return [root.model_dump(mode="json") for root in await category_tree(conn)]
+
+    return [CategoryNode.model_validate(root) for root in await get_cache().remember(CATALOG, "category-tree", load)]
+
+
+async def _product_by_sku(conn: AsyncConnection, sku: str) -> Product | None:
+    """`catalog.product_by_sku`, cached (an unknown SKU is not)."""
+
+    async def load() -> dict[str, Any] | None:
+        product = await product_by_sku(conn, sku)
+        return product.model_dump(mode="json") if product else None
+
+    found = await get_cache().remember(CATALOG, f"sku:{sku}", load)
+    return Product.model_validate(found) if found else None
 
 
 def _ars(amount: Decimal) -> str:
@@ -251,10 +280,8 @@ async def _quotes(
 ) -> dict[int, PriceQuote]:
     paths, _ = await _category_paths(conn)
     when = now()
-    return {
-        product.id: await price_for(conn, product, customer, when, paths.get(product.category_id))
-        for product in items
-    }
+    automatic = (await customer_promotions(conn, customer, when, get_cache())).at(when, coupons=False)
+    return {product.id: quote(product, customer, automatic, paths.get(product.category_id)) for product in items}
 
 
 async def _stock_by_warehouse(conn: AsyncConnection, product_id: int) -> list[dict[str, Any]]:
@@ -359,7 +386,7 @@ async def list_categories() -> dict[str, Any]:
     """Muestra todas las categorías de la tienda con cuántos productos tiene cada una."""
     engine = await get_engine()
     async with engine.connect() as conn:
-        roots = await category_tree(conn)
+        roots = await _category_tree(conn)
     lines = [f"- {_tree_text(root)}" for root in roots]
     return {"ok": True, "categories": [_tree_data(root) for root in roots],
             "message": "Estas son nuestras categorías (entre paréntesis, cantidad de productos):\n" + "\n".join(lines)}
@@ -388,7 +415,7 @@ async def find_categories(query: str) -> dict[str, Any]:
             for child in node.children:
                 walk(child)
 
-        for root in await category_tree(conn):
+        for root in await _category_tree(conn):
             walk(root)
         paths, names = await _category_paths(conn)
     found = [
@@ -479,7 +506,7 @@ async def product_details(sku: str, tool_context: ToolContext | None = None) -> 
         return {"ok": False, "found": False, "message": "Decime el código (SKU) del producto."}
     engine = await get_engine()
     async with engine.connect() as conn:
-        product = await product_by_sku(conn, code)
+        product = await _product_by_sku(conn, code)
         if product is None or not product.active:
             return {"ok": False, "found": False, "sku": code,
                     "message": f"No encontré el producto {code}. Puedo buscarlo por nombre si me decís qué es."}
@@ -520,7 +547,7 @@ async def compare_products(skus: list[str] | str, tool_context: ToolContext | No
     codes = codes[:4]
     engine = await get_engine()
     async with engine.connect() as conn:
-        found = [p for p in [await product_by_sku(conn, code) for code in codes] if p is not None and p.active]
+        found = [p for p in [await _product_by_sku(conn, code) for code in codes] if p is not None and p.active]
         missing = [code for code in codes if code not in {p.sku for p in found}]
         customer = (await _session_customer(conn, tool_context) if tool_context else None) or GUEST
         quotes = await _quotes(conn, found, customer)
@@ -567,10 +594,9 @@ async def my_promotions(tool_context: ToolContext) -> dict[str, Any]:
         customer = await _session_customer(conn, tool_context)
         if customer is None:
             return dict(NOT_IDENTIFIED)
-        promos = await active_promotions(conn, customer, now())
-        used = set((await conn.execute(
-            select(coupon_redemptions.c.promotion_id).where(coupon_redemptions.c.customer_id == customer.id)
-        )).scalars())
+        when = now()
+        snapshot = await customer_promotions(conn, customer, when, get_cache())
+        promos, used = snapshot.at(when), set(snapshot.redeemed)
         _, category_names = await _category_paths(conn)
         product_ids = [p.product_id for p in promos if p.product_id is not None]
         product_names = {p.id: p.name for p in await get_products(conn, product_ids)}

@@ -3,11 +3,16 @@
 A customer's price = list price − tier discount − the best automatic promotion
 that applies (by product, category or tier, inside its validity window). Coupons
 are separate: `redeem_coupon` checks and counts one use atomically.
+
+The agent tools read a customer's promotions through the cache
+(`customer_promotions`): a snapshot complete for the next `CACHE_TTL_S` seconds,
+filtered by the clock on every read, so a promotion that starts or ends within
+the hour is shown exactly while it is valid. Redemptions invalidate it.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel
@@ -15,6 +20,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tools.shop.cache import PROMOTIONS, Cache, get_cache
 from tools.shop.money import pesos, percent_of, to_cents
 from tools.shop.records import Customer, PriceQuote, Product, Promotion
 from tools.shop.schema import TIERS, coupon_redemptions, promotions
@@ -31,24 +37,75 @@ def _eligible_tiers(tier: str) -> list[str]:
     return [t for t in TIERS if tier_rank(t) <= tier_rank(tier)]
 
 
-def _window(now: datetime):  # type: ignore[no-untyped-def]
+def _usable(customer: Customer, start: datetime, until: datetime):  # type: ignore[no-untyped-def]
+    """Active, uses left, open at some moment of [start, until], and allowed for the customer's tier."""
     return and_(
         promotions.c.active.is_(True),
-        promotions.c.starts_at <= now,
-        promotions.c.ends_at > now,
+        promotions.c.starts_at <= until,
+        promotions.c.ends_at > start,
         or_(promotions.c.usage_limit.is_(None), promotions.c.used_count < promotions.c.usage_limit),
+        or_(promotions.c.min_tier.is_(None), promotions.c.min_tier.in_(_eligible_tiers(customer.tier))),
     )
 
 
 async def active_promotions(conn: AsyncConnection, customer: Customer, now: datetime, *, coupons: bool = True) -> list[Promotion]:
     """Promotions valid now that this customer's tier may use (coupons included unless told)."""
-    query = select(promotions).where(
-        _window(now), or_(promotions.c.min_tier.is_(None), promotions.c.min_tier.in_(_eligible_tiers(customer.tier)))
-    )
+    query = select(promotions).where(_usable(customer, now, now))
     if not coupons:
         query = query.where(promotions.c.code.is_(None))
     rows = (await conn.execute(query.order_by(promotions.c.ends_at))).all()
     return [Promotion.from_row(row) for row in rows]
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+
+
+class PromotionSnapshot(BaseModel):
+    """What a customer may use at any moment of [start, until]: the promotions open then
+    (tier, uses left) and the coupons they already redeemed. Read it with `at(now)`."""
+
+    start: datetime
+    until: datetime
+    promotions: list[Promotion]
+    redeemed: list[int]  # promotion ids
+
+    def covers(self, now: datetime) -> bool:
+        return _utc(self.start) <= _utc(now) <= _utc(self.until)
+
+    def at(self, now: datetime, *, coupons: bool = True) -> list[Promotion]:
+        """Same as `active_promotions` at `now` (inside [start, until])."""
+        moment = _utc(now)
+        return [p for p in self.promotions
+                if _utc(p.starts_at) <= moment < _utc(p.ends_at) and (coupons or p.code is None)]
+
+
+async def promotion_snapshot(conn: AsyncConnection, customer: Customer, start: datetime, until: datetime) -> PromotionSnapshot:
+    rows = (await conn.execute(
+        select(promotions).where(_usable(customer, start, until)).order_by(promotions.c.ends_at)
+    )).all()
+    redeemed = (await conn.execute(
+        select(coupon_redemptions.c.promotion_id).where(coupon_redemptions.c.customer_id == customer.id)
+    )).scalars().all()
+    return PromotionSnapshot(start=start, until=until, promotions=[Promotion.from_row(row) for row in rows],
+                             redeemed=sorted(redeemed))
+
+
+async def customer_promotions(conn: AsyncConnection, customer: Customer, now: datetime, cache: Cache) -> PromotionSnapshot:
+    """`promotion_snapshot` for [now, now + TTL] through `cache`, per customer and tier.
+
+    `cache` must belong to `conn`'s database (`get_cache()` for the runtime engine).
+    """
+    key = f"{customer.id}:{customer.tier}"
+    version = await cache.version(PROMOTIONS)
+    found = await cache.get_json(PROMOTIONS, version, key)
+    if found is not None:
+        cached = PromotionSnapshot.model_validate(found)
+        if cached.covers(now):
+            return cached
+    snapshot = await promotion_snapshot(conn, customer, now, now + timedelta(seconds=cache.ttl))
+    await cache.set_json(PROMOTIONS, version, key, snapshot.model_dump(mode="json"))
+    return snapshot
 
 
 def _discount_cents(promotion: Promotion, price_cents: int) -> int:
@@ -60,12 +117,17 @@ async def price_for(
     conn: AsyncConnection, product: Product, customer: Customer, now: datetime, category_path: list[str] | None = None
 ) -> PriceQuote:
     """`product`'s price for `customer` now. `category_path`: the product's category and its ancestors."""
+    return quote(product, customer, await active_promotions(conn, customer, now, coupons=False), category_path)
+
+
+def quote(product: Product, customer: Customer, automatic: list[Promotion], category_path: list[str] | None = None) -> PriceQuote:
+    """`product`'s price given `automatic`: the promotions without code valid now for `customer`."""
     list_cents = to_cents(product.price)
     tier_cents = percent_of(list_cents, TIER_DISCOUNT_PERCENT.get(customer.tier, 0))
     after_tier = list_cents - tier_cents
     path = category_path or [product.category_id]
     best: tuple[int, Promotion | None] = (0, None)
-    for promo in await active_promotions(conn, customer, now, coupons=False):
+    for promo in automatic:
         applies = (promo.product_id is None or promo.product_id == product.id) and (
             promo.category_id is None or promo.category_id in path
         )
@@ -107,9 +169,12 @@ async def redeem_coupon(engine: AsyncEngine, code: str, customer: Customer, now:
     """
     normalized = code.strip().upper()
     try:
-        return await _redeem(engine, normalized, customer, now)
+        result = await _redeem(engine, normalized, customer, now)
     except _AlreadyUsed as used:
         return RedeemResult(status=RedeemStatus.ALREADY_USED, promotion=used.args[0])
+    if result.status in (RedeemStatus.OK, RedeemStatus.EXHAUSTED):  # counts moved, or a cached list still offers it
+        await get_cache().invalidate(PROMOTIONS)
+    return result
 
 
 class _AlreadyUsed(Exception):
