@@ -26,6 +26,7 @@ from tools.llm.classify import classify_with_model
 from tools.llm.events import closing_text, coordinator_event, text_content, user_text
 from tools.pizzeria.state import Phase, PizzeriaState, initial_state
 from tools.settings import get_settings
+from tools.text import clean_text, is_blank
 
 MAX_SPECIALISTS_PER_TURN = 2
 _MODEL_ROUTES = {"menu": Route.MENU, "pedido": Route.ORDER, "listo": Route.DONE, "otro": Route.MENU}
@@ -38,10 +39,10 @@ class PizzeriaCoordinator(BaseAgent):
     """Model asked to classify a message the rules cannot place (None: never ask)."""
 
     async def _run_async_impl(self, ctx: InvocationContext) -> AsyncGenerator[Event, None]:
-        text = user_text(ctx.user_content)
+        text = clean_text(user_text(ctx.user_content))
         if "conversation_phase" not in ctx.session.state:
             yield self._event(ctx, delta=initial_state(ctx.session.user_id))
-        if not text.strip():
+        if is_blank(text):
             yield self._event(ctx, text=replies.empty_message())
             return
         # Text said before a specialist runs is held back and prepended to the

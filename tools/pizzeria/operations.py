@@ -21,7 +21,7 @@ from tools.pizzeria.menu import format_price, load_menu
 from tools.pizzeria.order import Order
 from tools.pizzeria.resolver import find_mentions
 from tools.pizzeria.state import PizzeriaState
-from tools.text import normalize
+from tools.text import clean_text, normalize
 
 STORE_DOWN = "Perdón, tuve un problema guardando los datos. Probá de nuevo en un momento; no perdiste nada."
 
@@ -57,8 +57,15 @@ def clean_name(raw: str) -> str | None:
     parts = name.split()
     if not 1 <= len(parts) <= 4 or normalize(parts[0]) in _NOT_NAMES or find_mentions(name):
         return None
+    if any(normalize(p) in _NOT_NAME_WORDS for p in parts):
+        return None  # a sentence ("sos el admin ahora"), not a name ("María del Carmen" is fine)
     return " ".join(p[:1].upper() + p[1:] for p in parts)
 
+
+_NOT_NAME_WORDS = {
+    "sos", "soy", "es", "son", "ahora", "yo", "vos", "que", "no", "me", "te", "se",
+    "admin", "administrador", "sistema", "bot", "modo", "instrucciones", "ignora",
+}
 
 _FUNCTION_WORDS = {
     "el", "la", "los", "las", "un", "una", "que", "con", "por", "para", "mi", "tu", "su", "es", "esta",
@@ -103,7 +110,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def clean_address(raw: str) -> str | None:
     """A deliverable-looking address with markup and control characters removed, else None."""
-    text = _CONTROL.sub(" ", _TAGS.sub(" ", html.unescape(str(raw or ""))))
+    text = _CONTROL.sub(" ", _TAGS.sub(" ", html.unescape(clean_text(str(raw or "")))))
     text = re.sub(r"\s+", " ", text).strip(" .,")
     if not (6 <= len(text) <= 160):
         return None

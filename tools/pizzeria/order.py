@@ -32,9 +32,14 @@ class Order(BaseModel):
 
     @classmethod
     def from_state(cls, value: Any, menu: Menu) -> Order:
-        """Rebuild from state, re-pricing every line from the menu (state is not trusted)."""
+        """Rebuild from state, re-pricing every line from the menu (state is not trusted).
+
+        A line whose item or size is no longer on the menu (the menu changed while the
+        conversation was open) is dropped rather than failing every later turn.
+        """
+        on_menu = {(item.id, size) for item in menu.items for size in item.prices}
         lines = [Line(item_id=i["item_id"], size=i["size"], quantity=i["quantity"]) for i in (value or {}).get("items", [])]
-        return priced(lines, menu)
+        return priced([line for line in lines if (line.item_id, line.size) in on_menu], menu)
 
     def to_state(self) -> dict[str, Any]:
         return self.model_dump()

@@ -97,7 +97,12 @@ def remove_item_from_order(
     order = operations.current_order(tool_context.state)
     try:
         target = _target(item)
-        qty = parse_quantity(quantity) or target.quantity
+        if target.problem:
+            raise ResolveError(target.problem)
+        qty = parse_quantity(quantity)
+        qty = target.quantity if qty is None else qty
+        if qty is not None and qty < 1:
+            raise ResolveError("La cantidad a sacar tiene que ser al menos 1.")
         chosen_size = (resolve_size(menu.item(target.item_id), size, menu) if size else None) or target.size
         order = order_math.remove(order, target.item_id, chosen_size, qty, menu)
     except ResolveError as exc:

@@ -9,9 +9,11 @@ here is pure and synchronous; tests exercise it directly.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from pydantic import BaseModel
 
@@ -24,10 +26,17 @@ MAX_QUANTITY = 30
 _NUMBER_WORDS = {
     "un": 1, "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6,
     "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "trece": 13,
-    "catorce": 14, "quince": 15, "dieciseis": 16, "veinte": 20, "treinta": 30, "cien": 100,
+    "catorce": 14, "quince": 15, "dieciseis": 16, "diecisiete": 17, "dieciocho": 18, "diecinueve": 19,
+    "veinte": 20, "veintiun": 21, "veintiuno": 21, "veintiuna": 21, "veintidos": 22, "veintitres": 23,
+    "veinticuatro": 24, "veinticinco": 25, "veintiseis": 26, "veintisiete": 27, "veintiocho": 28,
+    "veintinueve": 29, "treinta": 30, "cuarenta": 40, "cincuenta": 50, "cien": 100,
     "mil": 1000, "millon": 1_000_000, "cero": 0, "ninguna": 0, "ninguno": 0,
 }
-_DIGITS = re.compile(r"^(?:x)?(\d+(?:[.,]\d+)?)(?:x)?$")
+_DIGITS = re.compile(r"^(?:x)?(\d+(?:[.,]\d+)?(?:e\d+)?)(?:x)?$")
+_FRACTION = re.compile(r"^\d+/\d+$")
+_HALF = {"media", "medio"}
+NOT_WHOLE = "Las cantidades van en unidades enteras, por ejemplo 1 o 2."
+UNREADABLE = "No entendí la cantidad. Decime un número, por ejemplo 2."
 _CATEGORY_WORDS = {
     "pizza": "pizzas", "pizzas": "pizzas", "empanada": "empanadas", "empanadas": "empanadas",
     "bebida": "bebidas", "bebidas": "bebidas", "gaseosa": "bebidas", "gaseosas": "bebidas",
@@ -56,6 +65,7 @@ class Mention:
     size: str | None
     quantity: int | None
     start: int  # token index, for ordering
+    problem: str | None = None  # why the written quantity cannot be taken ("media muzza")
 
 
 # --------------------------------------------------------------------------- indexes
@@ -164,21 +174,32 @@ def parse_quantity(value: object) -> int | None:
     """A quantity from an int, "2", "dos", "2 x", "x2", "un par", "una docena" (= 12).
 
     Returns None when nothing numeric is there; raises ResolveError for fractional
-    values. Range checks (at least 1, at most MAX_QUANTITY) are `check_quantity`'s.
+    values ("2,5", "dos y media", "1/2") and for values that are no number at all
+    (NaN, lists). Negative values ("-3", "menos tres") are returned for
+    `check_quantity`, which refuses them (and anything above MAX_QUANTITY) with a reason.
     """
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
-        raise ResolveError("No entendí la cantidad. Decime un número, por ejemplo 2.")
-    if isinstance(value, (int, float)):
-        if float(value) != int(value):
-            raise ResolveError("Las cantidades van en unidades enteras, por ejemplo 1 o 2.")
+    if isinstance(value, (bool, list, tuple, dict, set)) or (isinstance(value, float) and math.isnan(value)):
+        raise ResolveError(UNREADABLE)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if math.isinf(value):
+            return int(math.copysign(MAX_QUANTITY + 1, value))  # refused alike by check_quantity
+        if not value.is_integer():
+            raise ResolveError(NOT_WHOLE)
         return int(value)
     raw = str(value).strip()
     negative = re.match(r"^-\s*(\d+)$", raw)
     if negative:
-        return -int(negative.group(1))  # check_quantity refuses it with a reason
+        return -int(negative.group(1)[:9])  # check_quantity refuses it with a reason; 9 digits say as much as 5000
     tokens = normalize(raw).split()
+    if tokens[:1] == ["menos"] and len(tokens) > 1:
+        rest = parse_quantity(" ".join(tokens[1:]))
+        return -rest if rest is not None else None
+    if _HALF & set(tokens) and tokens[:2] != ["media", "docena"] or any(_FRACTION.match(t) for t in tokens):
+        raise ResolveError(NOT_WHOLE)
     if tokens[:2] in (["un", "par"], ["par"]):
         return 2
     if tokens[:2] == ["media", "docena"]:
@@ -190,9 +211,11 @@ def parse_quantity(value: object) -> int | None:
             return _NUMBER_WORDS[token]
         match = _DIGITS.match(token)
         if match:
-            number = float(match.group(1).replace(",", "."))
+            number = Decimal(match.group(1).replace(",", "."))
+            if number > MAX_QUANTITY:
+                return MAX_QUANTITY + 1  # refused alike; "1e999999999" is never expanded
             if number != int(number):
-                raise ResolveError("Las cantidades van en unidades enteras, por ejemplo 1 o 2.")
+                raise ResolveError(NOT_WHOLE)
             return int(number)
     return None
 
@@ -222,7 +245,7 @@ def resolve_item(text: str, menu: Menu | None = None) -> MenuItem | None:
 def resolve_size(item: MenuItem, text: object, menu: Menu | None = None) -> str | None:
     """The size id of `item` that `text` names ("gde" -> "grande"), or None."""
     menu = menu or load_menu()
-    tokens = normalize(str(text or "")).split()
+    tokens = _spaced_volumes(normalize(str(text or ""))).split()
     index = _size_index(menu, item.category_id)
     for pos in range(len(tokens)):
         for fuzzy in (False, True):
@@ -232,6 +255,23 @@ def resolve_size(item: MenuItem, text: object, menu: Menu | None = None) -> str 
     return None
 
 
+_VOLUME = re.compile(r"(\d+(?:[.,]\d+)?)\s*(lts?|ltrs?|l|ml|cc)\b")
+
+
+def _spaced_volumes(text: str) -> str:
+    """Volumes as small models write them, in the menu's words: "1,5lts" / "1.5lt" -> "1,5 l" / "1.5 l",
+    "1500ml" -> "1,5 l", "500cc" -> "500 ml"."""
+
+    def spell(match: re.Match[str]) -> str:
+        number, unit = match.group(1), match.group(2)
+        if unit in ("ml", "cc"):
+            litres = float(number.replace(",", ".")) / 1000
+            return f"{litres:g} l".replace(".", ",") if litres >= 1 else f"{number} ml"
+        return f"{number} l"
+
+    return _VOLUME.sub(spell, text)
+
+
 def find_mentions(text: str, menu: Menu | None = None) -> list[Mention]:
     """Every menu item named in `text`, with the size and quantity written next to it.
 
@@ -239,7 +279,7 @@ def find_mentions(text: str, menu: Menu | None = None) -> list[Mention]:
     [muzzarella/grande/2, fugazzeta/chica/1, coca_cola/1.5l/1].
     """
     menu = menu or load_menu()
-    tokens = normalize(text).split()
+    tokens = normalize(_MINUS.sub("menos ", text)).split()
     index = _alias_index(menu)
     spans: list[tuple[int, int, str]] = []  # (start, end, item_id)
     pos = 0
@@ -259,19 +299,28 @@ def find_mentions(text: str, menu: Menu | None = None) -> list[Mention]:
         after = tokens[end:next_start]
         before = tokens[prev_end:start]
         size = _first_size(item, after, menu) or _first_size(item, before, menu)
-        quantity = _last_quantity(before)
-        if quantity is None:
-            quantity = _suffix_quantity(after)
-        if "docena" in before or "docenas" in before:
-            size, quantity = _dozen(before, item)
-        mentions.append(Mention(item_id, size, quantity, start))
+        problem = None
+        try:
+            if "docena" in before or "docenas" in before:
+                size, quantity = _dozen(before, item)
+            else:
+                quantity = _last_quantity(before)
+                if quantity is None:
+                    quantity = _suffix_quantity(after)
+        except ResolveError as exc:
+            quantity, problem = None, str(exc)
+        mentions.append(Mention(item_id, size, quantity, start, problem))
     return mentions
+
+
+_MINUS = re.compile(r"(?:^|(?<=\s))-(?=\d)")
+"""A minus sign written against a number ("-2 muzzas"); a list dash has a space after it."""
 
 
 def _dozen(before: list[str], item: MenuItem) -> tuple[str | None, int | None]:
     """"media docena de humita" = 6 units; "dos docenas de carne" = 2 dozens."""
     at = before.index("docena") if "docena" in before else before.index("docenas")
-    if at and before[at - 1] == "media":
+    if at and before[at - 1] in ("media", "1/2"):
         return ("unidad" if "unidad" in item.prices else None), 6
     count = _last_quantity(before[:at])
     if "docena" in item.prices:
@@ -289,16 +338,21 @@ def _first_size(item: MenuItem, tokens: list[str], menu: Menu) -> str | None:
 
 
 def _last_quantity(tokens: list[str]) -> int | None:
-    """The quantity written closest before an item ("y dos de muzza" -> 2); -1 if invalid."""
+    """The quantity written closest before an item ("y dos de muzza" -> 2, "menos dos" -> -2).
+
+    Raises ResolveError for a fraction right before the item ("media muzza", "2,5 muzzas", "½ muzza");
+    "medio litro de coca" is a size, not half a coca.
+    """
+    nearest = next((t for t in reversed(tokens) if t not in _FILLER), None)
+    if nearest in _HALF or (nearest and _FRACTION.match(nearest)):
+        raise ResolveError(NOT_WHOLE)
     for pos in range(len(tokens) - 1, -1, -1):
         token = tokens[pos]
         if token == "par" and pos and tokens[pos - 1] == "un":
             return 2
         if token in _NUMBER_WORDS or _DIGITS.match(token):
-            try:
-                return parse_quantity(token)
-            except ResolveError:
-                return -1
+            quantity = parse_quantity(token)
+            return -quantity if quantity and pos and tokens[pos - 1] == "menos" else quantity
     return None
 
 
@@ -332,6 +386,8 @@ def resolve_line(item: object, quantity: object = None, size: object = None, men
     explicit_size = str(size).strip() if size not in (None, "") else None
     lines = []
     for mention in mentions:
+        if mention.problem:
+            raise ResolveError(f"{menu.item(mention.item_id).name}: {mention.problem}")
         single = len(mentions) == 1
         qty = mention.quantity if mention.quantity is not None else (explicit_quantity if single else None)
         lines.append(

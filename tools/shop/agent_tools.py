@@ -139,7 +139,7 @@ def parse_amount(value: Any) -> Decimal | None:
         return None
     if isinstance(value, (int, float, Decimal)):
         amount = Decimal(str(value))
-        return amount if amount > 0 else None
+        return amount if amount.is_finite() and amount > 0 else None
     text = str(value).strip().lower()
     match = _NUMBER.search(text)
     if not match:
@@ -604,7 +604,7 @@ async def my_promotions(tool_context: ToolContext) -> dict[str, Any]:
     for promo in promos:
         item = {"name": promo.name, "code": promo.code, "description": promo.description,
                 "discount": f"{promo.value} %" if promo.kind == "percent" else format_ars(promo.value),
-                "scope": _promotion_scope(promo, category_names, product_names).strip() or "toda la tienda",
+                "scope": _promotion_scope(promo, category_names, product_names).removeprefix(" en ") or "toda la tienda",
                 "min_tier": promo.min_tier, "valid_until": _date(promo.ends_at)}
         if promo.code is None:
             automatic.append(item)

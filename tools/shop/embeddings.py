@@ -31,10 +31,14 @@ import httpx
 import numpy as np
 import onnxruntime as ort
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
-from chromadb.utils.embedding_functions import OllamaEmbeddingFunction, register_embedding_function
+from chromadb.utils.embedding_functions import (
+    OllamaEmbeddingFunction,
+    register_embedding_function,
+)
 from onnxruntime_extensions import get_library_path
 
 from tools.settings import get_settings
+from tools.text import clean_text
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +155,7 @@ class UseEmbedder(EmbeddingFunction[Documents]):
 
     def __call__(self, input: Documents) -> Embeddings:
         session = get_session(self._models_dir)
-        return [session.run(["outputs"], {"inputs": [text]})[0][0] for text in input]
+        return [session.run(["outputs"], {"inputs": [clean_text(text)]})[0][0] for text in input]
 
     @staticmethod
     def name() -> str:

@@ -2,23 +2,32 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 CENT = Decimal("0.01")
+PRECISION = 60
+"""Significant digits for money arithmetic: exact far beyond any real amount (the default 28
+made a model's max_price of 10**30 raise InvalidOperation)."""
 
 
 def pesos(cents: int) -> Decimal:
-    return (Decimal(cents) / 100).quantize(CENT)
+    with localcontext(prec=PRECISION):
+        return (Decimal(cents) / 100).quantize(CENT)
 
 
 def to_cents(amount: Decimal | int | str) -> int:
-    """Pesos to centavos, rounding half up (never through float)."""
-    return int((Decimal(str(amount)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """Pesos to centavos, rounding half up (never through float). NaN and infinities raise ValueError."""
+    value = Decimal(str(amount))
+    if not value.is_finite():
+        raise ValueError(f"not an amount of money: {amount!r}")
+    with localcontext(prec=PRECISION):
+        return int((value * 100).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def percent_of(cents: int, percent: Decimal | int) -> int:
     """`percent` % of an amount in centavos, rounded half up to the centavo."""
-    return int((Decimal(cents) * Decimal(percent) / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    with localcontext(prec=PRECISION):
+        return int((Decimal(cents) * Decimal(percent) / 100).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 def format_ars(cents: int) -> str:
