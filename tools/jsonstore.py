@@ -3,7 +3,8 @@
 Every update runs under an inter-process file lock, re-reads the file, and
 replaces it atomically (temp file in the same directory, fsync, rename, fsync of
 the directory): a crash at any point leaves either the old file or the new one,
-never a torn one.
+never a torn one. A writer killed mid-write can leave its temp file behind; the
+next update deletes it.
 """
 
 from __future__ import annotations
@@ -68,6 +69,12 @@ class JsonFile:
             data = self._default()
         write_atomic(self.path, data)
 
+    def _remove_orphans(self) -> None:
+        """Delete temp files a killed writer left. Only the lock holder writes one, so
+        under the lock every temp file of this document is an orphan."""
+        for orphan in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+            orphan.unlink(missing_ok=True)
+
     def read(self) -> Any:
         """The current document (seeding the file first if needed)."""
         try:
@@ -86,6 +93,7 @@ class JsonFile:
         try:
             with self._lock():
                 self._ensure()
+                self._remove_orphans()
                 current = json.loads(self.path.read_text(encoding="utf-8"))
                 new_doc, result = change(current)
                 if new_doc is not None:
