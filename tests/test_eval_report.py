@@ -117,9 +117,6 @@ async def test_an_unknown_tool_name_does_not_crash_the_turn() -> None:
     assert result.state_mismatches == {}, "told the tool does not exist, the model retried and the order is right"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="add_item_to_order is not idempotent within a turn: the same call twice doubles the line "
-                          "(the fix belongs in tools/pizzeria/order_tools.py / turn.py)")
 async def test_a_repeated_add_in_one_batch_adds_the_item_once() -> None:
     eval_set, case = next((s, c) for s, c in load_cases("pizzeria") if c.eval_id == "pregunta_por_el_menu_a_mitad_del_pedido")
     policy = SloppyPolicy(replay_policy(case), seed=1, rate=1.0, kinds=("repeated_call",))

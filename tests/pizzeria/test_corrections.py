@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pizzeria_agent.demo_policy import demo_policy
+from tests.chat import Chat
 from tests.pizzeria.helpers import chat_with_order, lines, price
 from tools.llm.scripted import Reply, Rule, rules
 
@@ -89,3 +90,27 @@ async def test_confirmation_specialist_can_send_back_to_edit() -> None:
     await chat.say("mmm pensandolo bien")
     state = await chat.state()
     assert state["conversation_phase"] == "TOMANDO_PEDIDO" and state["order_confirmed"] is False
+
+
+REPEATED_CALL = rules(
+    Rule("order_agent", "muzzas", reply=Reply(calls=[
+        ("add_item_to_order", {"item": "muzza", "quantity": 2, "size": "grande"}),
+        ("add_item_to_order", {"item": "muzza", "quantity": 2, "size": "grande"}),
+    ])),
+    fallback=demo_policy,
+)
+
+
+async def test_a_model_repeating_the_same_add_in_one_turn_adds_it_once() -> None:
+    chat = await Chat.open(policy=REPEATED_CALL)
+    await chat.say("hola, soy Ana")
+    await chat.say("quiero dos muzzas grandes")
+    assert lines(await chat.state()) == {("muzzarella", "grande", 2)}
+
+
+async def test_the_same_item_named_twice_is_added_twice() -> None:
+    chat = await Chat.open(policy=REPEATED_CALL)
+    await chat.say("hola, soy Ana")
+    await chat.say("dos muzzas grandes para mí y dos muzzas grandes para mi hermano")
+    state = await chat.state()
+    assert sum(i["quantity"] for i in state["current_order"]["items"] if i["item_id"] == "muzzarella") == 4

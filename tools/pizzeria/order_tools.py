@@ -20,7 +20,7 @@ from tools.pizzeria.resolver import (
     resolve_size,
     unknown_item_message,
 )
-from tools.pizzeria.turn import apply, finish
+from tools.pizzeria.turn import apply, finish, not_yet_added
 
 
 def _as_requests(item: Any, quantity: Any, size: Any) -> list[tuple[Any, Any, Any]]:
@@ -73,10 +73,12 @@ def add_item_to_order(
             added += resolve_line(name, qty, sz, menu)
         except ResolveError as exc:
             errors.append(str(exc))
+    added, repeated = not_yet_added(tool_context, added)
     order = order_math.add(order, added, menu)
     _save(tool_context, order)
     done = [f"{l.quantity} x {menu.item(l.item_id).name} {menu.size_label(menu.item(l.item_id), l.size).split(' (')[0]}" for l in added]
-    parts = [f"Agregué {', '.join(done)}." if done else "", *errors]
+    again = "Eso ya lo agregué." if repeated and not added else ""
+    parts = [f"Agregué {', '.join(done)}." if done else again, *errors]
     result = {"ok": not errors, "message": " ".join(p for p in parts if p), "order": order.one_line()}
     if done:
         result["followup"] = _total_line(order)

@@ -8,16 +8,18 @@ named this turn has been handled, so tools record the items they handled in
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from google.adk.tools import ToolContext
 
 from tools.llm import events
 from tools.pizzeria.menu import load_menu
-from tools.pizzeria.resolver import find_mentions
+from tools.pizzeria.resolver import Line, find_mentions
 from tools.settings import get_settings
 
 _HANDLED = "temp:handled_items"
+_ADDED = "temp:added_lines"
 
 
 def user_text(ctx: ToolContext) -> str:
@@ -41,6 +43,25 @@ def finish(ctx: ToolContext, handled_item_ids: set[str], result: dict[str, Any])
     else:
         ctx.actions.skip_summarization = True
     return result
+
+
+def not_yet_added(ctx: ToolContext, lines: list[Line]) -> tuple[list[Line], list[Line]]:
+    """Split `lines` into (new, repeated): a line identical to one already added this turn is a
+    repeated model call, unless the customer named that item more times than it was added."""
+    record = ctx.state.get(_ADDED) or {}
+    added = [tuple(key) for key in record.get(ctx.invocation_id, [])]
+    named = Counter(m.item_id for m in find_mentions(user_text(ctx), load_menu()))
+    new, repeated = [], []
+    for line in lines:
+        key = (line.item_id, line.size, line.quantity)
+        times = sum(1 for k in added if k[0] == line.item_id)
+        if key in added and times >= max(1, named[line.item_id]):
+            repeated.append(line)
+        else:
+            new.append(line)
+            added.append(key)
+    ctx.state[_ADDED] = {ctx.invocation_id: [list(k) for k in added]}
+    return new, repeated
 
 
 def apply(ctx: ToolContext, delta: dict[str, Any]) -> None:
