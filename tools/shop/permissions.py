@@ -107,15 +107,36 @@ def refusal(tool_name: str, role: str | None) -> dict[str, Any] | None:
     return dict(FORBIDDEN_REFUSAL)
 
 
+AUTH_ROLE_KEY = "auth_role"
+"""Session state key the HTTP gateway sets from the session token's `role` claim."""
+
+
+def role_rank(role: str | None) -> int:
+    """Order of privilege: not a customer < customer < premium_customer < support_staff."""
+    return ROLES.index(role) + 1 if role in ROLES else 0
+
+
+def effective_role(record_role: str | None, token_role: str | None) -> str | None:
+    """The customer record's role, lowered (never raised) by the session token's claim."""
+    if token_role is None or role_rank(token_role) >= role_rank(record_role):
+        return record_role
+    return token_role
+
+
+async def record_role(user_id: str) -> str | None:
+    """The role of the customer whose record has this `user_id`, or None."""
+    engine = await get_engine()
+    async with engine.connect() as conn:
+        customer = await customer_by_user_id(conn, user_id)
+    return customer.role if customer else None
+
+
 async def session_role(tool_context: ToolContext) -> str | None:
     """The session customer's role, or None when the session's user is not a customer."""
     user_id = getattr(tool_context, "user_id", None)
     if not user_id:
         return None
-    engine = await get_engine()
-    async with engine.connect() as conn:
-        customer = await customer_by_user_id(conn, user_id)
-    return customer.role if customer else None
+    return effective_role(await record_role(user_id), tool_context.state.get(AUTH_ROLE_KEY))
 
 
 async def enforce_permissions(tool: BaseTool, args: dict[str, Any], tool_context: ToolContext) -> dict[str, Any] | None:

@@ -20,9 +20,11 @@ import asyncio
 import logging
 from dataclasses import dataclass
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tools.settings import get_settings
+from tools.shop.cache import CATALOG, PROMOTIONS, get_cache
 from tools.shop.db import create_engine, migrate
 from tools.shop.search import SearchIndex, sync_index
 from tools.shop.seed import seed
@@ -58,17 +60,34 @@ async def get_engine() -> AsyncEngine:
         return runtime.engine
     async with runtime.lock:
         if runtime.engine is None:
-            engine = create_engine(get_settings().database_url)
+            engine = business_engine()
             try:
+                await ensure_schema(engine)
                 await migrate(engine)
                 summary = await seed(engine, products=SEED_PRODUCTS)
                 if summary.seeded:
                     log.info("shop database seeded with %d products", SEED_PRODUCTS)
+                    await get_cache().invalidate(CATALOG, PROMOTIONS)  # a shared cache may hold an older database's rows
             except BaseException:
                 await engine.dispose()
                 raise
             runtime.engine = engine
     return runtime.engine
+
+
+def business_engine() -> AsyncEngine:
+    """An engine on `DATABASE_URL`; on PostgreSQL our tables live in `DATABASE_SCHEMA`, apart from ADK's."""
+    settings = get_settings()
+    postgres = settings.database_url.startswith("postgresql")
+    return create_engine(settings.database_url, schema=settings.database_schema if postgres else None)
+
+
+async def ensure_schema(engine: AsyncEngine) -> None:
+    """Create the PostgreSQL schema of our tables if it is missing (no-op on SQLite)."""
+    if engine.dialect.name != "postgresql":
+        return
+    async with engine.begin() as conn:
+        await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{get_settings().database_schema}"'))
 
 
 async def get_index() -> SearchIndex:

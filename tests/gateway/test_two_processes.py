@@ -1,0 +1,146 @@
+"""Two real service processes (uvicorn, different ports) sharing one PostgreSQL.
+
+Sessions (ADK's tables), the inbox (dedupe + per-conversation leases) and the shop live
+in PostgreSQL; the pizzeria's JSON files in one shared directory. A conversation whose
+turns alternate between the processes completes with one saved order, and the same
+WhatsApp delivery posted to both is answered once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.gateway import payloads
+from tests.gateway.conftest import APP_SECRET, SECRET, token
+from tests.gateway.fake_graph import FakeGraph
+from tools.settings import REPO_ROOT
+
+PG = "postgresql+asyncpg://root@127.0.0.1:5432/test"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"service exited with {process.returncode}: {process.stderr.read().decode()[-3000:]}")  # type: ignore[union-attr]
+        try:
+            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{base} did not become ready")
+
+
+@pytest.fixture(scope="module")
+def two_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path, FakeGraph]]:
+    with FakeGraph() as fake_graph:
+        yield from _start_two(tmp_path_factory.mktemp("two"), fake_graph)
+
+
+def _start_two(tmp_path: Path, fake_graph: FakeGraph) -> Iterator[tuple[str, str, Path, FakeGraph]]:
+    schema = f"t_gw_{uuid.uuid4().hex[:10]}"
+    data_dir = tmp_path / "pizzeria"
+    env = {
+        **os.environ,
+        "LLM_MODEL": "scripted",
+        "DATABASE_URL": PG,
+        "DATABASE_SCHEMA": schema,
+        "SESSION_DB_URL": PG,
+        "PIZZERIA_DATA_DIR": str(data_dir),
+        "CHROMA_PATH": str(tmp_path / "chroma"),
+        "JWT_SECRET": SECRET,
+        "WHATSAPP_APP_SECRET": APP_SECRET,
+        "WHATSAPP_ACCESS_TOKEN": fake_graph.access_token,
+        "WHATSAPP_PHONE_NUMBER_ID": payloads.PHONE_NUMBER_ID,
+        "WHATSAPP_API_URL": fake_graph.url,
+        "DATA_KEYS": Fernet.generate_key().decode(),
+        "LOOKUP_KEY": "lookup-key-for-the-two-process-test",
+        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    }
+    processes, bases = [], []
+    try:
+        for _ in range(2):  # started one after the other: the first creates the tables
+            port = _free_port()
+            process = subprocess.Popen(
+                [sys.executable, "-m", "tools.gateway", "--port", str(port)],
+                cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            )
+            processes.append(process)
+            bases.append(f"http://127.0.0.1:{port}")
+            _wait_healthy(bases[-1], process)
+        yield bases[0], bases[1], data_dir, fake_graph
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        asyncio.run(_drop_schema(schema))
+
+
+async def _drop_schema(schema: str) -> None:
+    engine = create_async_engine(PG)
+    async with engine.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    await engine.dispose()
+
+
+def test_a_conversation_alternating_between_two_processes(two_services: tuple[str, str, Path, FakeGraph]) -> None:
+    first, second, data_dir, _ = two_services
+    customer = f"54911{uuid.uuid4().int % 10**8:08d}"
+    headers = {"Authorization": f"Bearer {token(customer)}"}
+    turns = ["hola", "me llamo Lucía", "dos muzzas grandes y una coca de litro y medio", "sacá una muzza", "eso es todo", "sí",
+             "Av. Rivadavia 5000, 3° A"]
+    results = []
+    for i, text_ in enumerate(turns):
+        base = first if i % 2 == 0 else second
+        response = httpx.post(f"{base}/v1/chat/pizzeria", json={"text": text_}, headers=headers, timeout=60)
+        assert response.status_code == 200, response.text
+        results.append(response.json())
+    assert len({r["session_id"] for r in results}) == 1
+    orders = json.loads((data_dir / "pedidos.json").read_text(encoding="utf-8"))
+    mine = [o for o in orders if o["customer_name"] == "Lucía"]
+    assert len(mine) == 1
+    items = {(i["item_id"], i["quantity"]) for i in mine[0]["items"]}
+    assert ("muzzarella", 1) in items and len(items) == 2
+
+
+def test_the_same_whatsapp_delivery_to_both_processes_is_answered_once(two_services: tuple[str, str, Path, FakeGraph]) -> None:
+    first, second, _, fake_graph = two_services
+    wa_id = f"54911{uuid.uuid4().int % 10**8:08d}"
+    body = payloads.as_body(payloads.text_message(wa_id, f"wamid.{uuid.uuid4().hex}", "hola"))
+    headers = {"X-Hub-Signature-256": payloads.sign(body, APP_SECRET), "Content-Type": "application/json"}
+    with httpx.Client(timeout=30) as client, concurrent.futures.ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda base: client.post(f"{base}/webhooks/whatsapp/pizzeria", content=body, headers=headers),
+                                [first, second]))
+    assert [a.status_code for a in answers] == [200, 200]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not [m for m in fake_graph.sent if m.to == wa_id]:
+        time.sleep(0.1)
+    time.sleep(1.0)  # time for a second (wrong) answer to arrive
+    assert len([m for m in fake_graph.sent if m.to == wa_id]) == 1

@@ -1,0 +1,142 @@
+"""One customer turn through an agent, for every channel: session lookup, ordering, the run itself.
+
+Each (agent, channel, customer) has one conversation whose session id is derived from
+them, so any replica finds the same session without a lookup table. Turns go through
+the `Inbox` (dedupe + per-conversation order across replicas) and ADK's `Runner` on the
+shared session service.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from google.adk.agents import BaseAgent
+from google.adk.runners import Runner
+from google.adk.sessions import BaseSessionService
+from google.genai import types
+from pydantic import BaseModel
+
+from tools.gateway.inbox import Inbox, Pending
+from tools.llm.guards import MODEL_DOWN
+from tools.observability import record_turn
+
+log = logging.getLogger(__name__)
+
+APPS = {"pizzeria": "pizzeria_agent", "ecommerce": "ecommerce_agent"}
+"""Public agent name in URLs → ADK app name (the same sessions ADK's own API shows)."""
+
+
+class TurnResult(BaseModel):
+    session_id: str
+    reply: str
+    phase: str | None = None  # pizzeria
+    intent: str | None = None  # e-commerce
+    handed_off: bool = False
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Conversation:
+    agent: str
+    channel: str
+    user_id: str
+
+    @property
+    def app_name(self) -> str:
+        return APPS[self.agent]
+
+    @property
+    def key(self) -> str:
+        return f"{self.agent}:{self.channel}:{self.user_id}"
+
+    @property
+    def session_id(self) -> str:
+        """Stable per conversation, and no phone number in it (session ids show up in logs)."""
+        return f"{self.channel}-{hashlib.sha256(self.key.encode()).hexdigest()[:24]}"
+
+    @staticmethod
+    def channel_of(session_id: str) -> str:
+        return session_id.split("-", 1)[0]
+
+
+def reply_text(events: list[Any]) -> str:
+    texts = []
+    for event in events:
+        for part in (event.content.parts if event.content else None) or []:
+            if part.text and event.author != "user" and not getattr(part, "thought", False):
+                texts.append(part.text)
+    return "\n".join(texts).strip()
+
+
+def model_calls(events: list[Any], coordinator: str) -> int:
+    """Model responses in a turn: specialist events carrying text or a function call."""
+    return sum(
+        1
+        for e in events
+        if e.author not in ("user", coordinator)
+        and e.content
+        and any(p.text or p.function_call for p in e.content.parts or [])
+    )
+
+
+class Turns:
+    """Runs turns of both agents on one session service and one inbox."""
+
+    def __init__(self, agents: dict[str, BaseAgent], sessions: BaseSessionService, inbox: Inbox) -> None:
+        self.sessions, self.inbox = sessions, inbox
+        self.agents = agents
+        self.runners = {
+            name: Runner(app_name=APPS[name], agent=agent, session_service=sessions, auto_create_session=False)
+            for name, agent in agents.items()
+        }
+
+    async def handle(
+        self, conversation: Conversation, text: str, message_id: str | None = None, state: dict[str, Any] | None = None
+    ) -> TurnResult:
+        """Record the message, process the conversation's queue in order, return this message's reply."""
+        message_id = message_id or f"{conversation.channel}:{uuid.uuid4().hex}"
+        fresh = await self.inbox.submit(conversation.key, message_id, text)
+        await self.inbox.drain(conversation.key, lambda pending: self.run(conversation, pending, state))
+        reply = await self.inbox.reply_to(message_id)
+        session = await self._session(conversation)
+        return TurnResult(
+            session_id=conversation.session_id,
+            reply=reply or "",
+            phase=session.state.get("conversation_phase"),
+            intent=session.state.get("current_intent"),
+            handed_off=bool(session.state.get("requires_human")),
+            duplicate=not fresh,
+        )
+
+    async def _session(self, conversation: Conversation):  # type: ignore[no-untyped-def]
+        app, user, sid = conversation.app_name, conversation.user_id, conversation.session_id
+        session = await self.sessions.get_session(app_name=app, user_id=user, session_id=sid)
+        if session is None:
+            session = await self.sessions.create_session(app_name=app, user_id=user, session_id=sid)
+        return session
+
+    async def run(self, conversation: Conversation, pending: Pending, state: dict[str, Any] | None = None) -> str:
+        """One turn of the agent on a message taken from the inbox; the reply text (empty: nothing to say)."""
+        await self._session(conversation)
+        runner = self.runners[conversation.agent]
+        started = time.perf_counter()
+        events = []
+        message = types.Content(role="user", parts=[types.Part(text=pending.text)])
+        try:
+            async for event in runner.run_async(
+                user_id=conversation.user_id, session_id=conversation.session_id, new_message=message, state_delta=state
+            ):
+                events.append(event)
+        except Exception:
+            log.exception("turn failed (conversation %s)", conversation.session_id)
+            return MODEL_DOWN
+        calls = model_calls(events, self.agents[conversation.agent].name)
+        seconds = time.perf_counter() - started
+        record_turn(conversation.agent, seconds, calls)
+        log.info("turn done", extra={"agent": conversation.agent, "seconds": round(seconds, 4), "model_calls": calls})
+        return reply_text(events)
