@@ -45,7 +45,7 @@ def plan_turn(st: PizzeriaState, text: str, route: Route) -> Step:
         return Step(agent=MENU)
     match st.conversation_phase:
         case Phase.TOMANDO_PEDIDO:
-            return _taking_order(st, route)
+            return _taking_order(st, text, route)
         case Phase.CONFIRMANDO_PEDIDO:
             return _confirming(st, route)
         case _:
@@ -72,6 +72,13 @@ def _greeting(st: PizzeriaState, text: str, route: Route) -> Step:
     except StoreError:
         customer = None
     if customer is None:
+        if operations.introduced_name(text) or route in (Route.ORDER, Route.MENU):
+            # "hola, me llamo Ana" or "quiero dos muzzas" as the first message: act on it now
+            # (an order is never dropped to ask for a name; the name can come later).
+            step = _greeting(st.model_copy(update={"awaiting_user_name": True}), text, route)
+            greeting = f"{replies.welcome()} " if step.agent else ""
+            return Step(delta={"awaiting_user_name": True, **step.delta}, reply=f"{greeting}{step.reply or ''}".strip() or None,
+                        agent=step.agent)
         return Step(delta={"awaiting_user_name": True}, reply=replies.welcome_new())
     known = {
         "user_identified": True,
@@ -88,8 +95,11 @@ def _greeting(st: PizzeriaState, text: str, route: Route) -> Step:
     return Step(delta={**known, **step.delta}, reply=f"¡Hola {replies.first(customer.name)}!", agent=step.agent)
 
 
-def _taking_order(st: PizzeriaState, route: Route) -> Step:
+def _taking_order(st: PizzeriaState, text: str, route: Route) -> Step:
     order = operations.current_order(st.model_dump())
+    if st.user_name is None and (name := operations.introduced_name(text)):  # a name given after ordering
+        outcome = operations.register_name(st.model_dump(), name)
+        return Step(delta=outcome.delta, reply=outcome.message)
     if route in (Route.DONE, Route.NEGATIVE) or (route == Route.AFFIRM and not order.is_empty and st.changes_requested):
         if order.is_empty:
             return Step(reply=replies.empty_order())

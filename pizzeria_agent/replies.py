@@ -6,8 +6,12 @@ from tools.pizzeria.menu import load_menu
 from tools.pizzeria.order import Order
 
 
+def welcome() -> str:
+    return f"¡Hola! Bienvenido a {load_menu().pizzeria} 🍕"
+
+
 def welcome_new() -> str:
-    return f"¡Hola! Bienvenido a {load_menu().pizzeria} 🍕 ¿Cómo es tu nombre?"
+    return f"{welcome()} ¿Cómo es tu nombre?"
 
 
 def welcome_back(name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.chat import Chat
 from tests.pizzeria.helpers import chat_with_order, lines
 from tools.pizzeria.menu import format_price, load_menu
 
@@ -33,3 +34,20 @@ async def test_unclear_message_asks_the_model_to_classify_once() -> None:
     classifier_calls = [v for v in chat.model.requests[-turn.model_calls:] if "Clasificá" in v.system]
     assert len(classifier_calls) == 1
     assert turn.tool_calls  # then a specialist handled it
+
+
+async def test_a_first_message_that_orders_is_not_dropped_to_ask_the_name() -> None:
+    chat = await Chat.open(user_id="5491100000501")
+    first = await chat.say("quiero dos muzzas grandes")
+    assert "Bienvenido" in first.reply and lines(await chat.state()) == {("muzzarella", "grande", 2)}
+    named = await chat.say("me llamo Ana")  # the name can still come later, and is taken as a name
+    state = await chat.state()
+    assert state["user_name"] == "Ana" and "Ana" in named.reply
+    assert lines(state) == {("muzzarella", "grande", 2)}
+
+
+async def test_a_first_message_with_the_name_registers_it() -> None:
+    chat = await Chat.open(user_id="5491100000502")
+    turn = await chat.say("hola, me llamo Lucía")
+    state = await chat.state()
+    assert state["user_name"] == "Lucía" and state["conversation_phase"] == "TOMANDO_PEDIDO" and "Lucía" in turn.reply

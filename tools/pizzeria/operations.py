@@ -73,12 +73,19 @@ _FUNCTION_WORDS = {
 }
 
 
-def extract_name(text: str) -> str | None:
-    """The name in "me llamo Ana", "soy Juan Pérez" or a bare "Ana"; None when unsure."""
+def introduced_name(text: str) -> str | None:
+    """The name in an explicit introduction ("me llamo Ana", "soy Juan Pérez"); never a bare word."""
     for pattern in _NAME_PATTERNS:
         match = pattern.search(text.strip())
         if match:
             return clean_name(match.group(1))
+    return None
+
+
+def extract_name(text: str) -> str | None:
+    """The name in "me llamo Ana", "soy Juan Pérez" or a bare "Ana"; None when unsure."""
+    if any(pattern.search(text.strip()) for pattern in _NAME_PATTERNS):
+        return introduced_name(text)
     words = normalize(text).split()
     if len(words) > 3 or any(w in _FUNCTION_WORDS for w in words):
         return None  # a sentence, not a bare name: let the user specialist read it
@@ -96,7 +103,7 @@ def register_name(state: Mapping[str, Any], name: str) -> Outcome:
         return Outcome(ok=False, message=STORE_DOWN)
     return Outcome(
         ok=True,
-        message=f"¡Gracias, {cleaned.split()[0]}! ¿Qué te gustaría pedir?",
+        message=f"¡Gracias, {cleaned.split()[0]}! " + ("¿Algo más?" if st.current_order.get("items") else "¿Qué te gustaría pedir?"),
         delta={"user_identified": True, "user_name": cleaned, "awaiting_user_name": False},
         data={"name": cleaned},
     )
