@@ -29,13 +29,13 @@ from pathlib import Path
 
 os.environ.setdefault("LLM_MODEL", "scripted")
 
-from google.adk.runners import InMemoryRunner  # noqa: E402
-from google.genai import types  # noqa: E402
+from google.adk.runners import InMemoryRunner
+from google.genai import types
 
-from benchmarks.turn_overhead import agent, pct, use_fresh_shop  # noqa: E402
-from tools.llm.scripted import ScriptedLlm, View  # noqa: E402
-from tools.llm.tokens import count_tokens  # noqa: E402
-from tools.settings import get_settings  # noqa: E402
+from benchmarks.turn_overhead import agent, pct, use_fresh_shop
+from tools.llm.scripted import ScriptedLlm, View
+from tools.llm.tokens import count_tokens
+from tools.settings import get_settings
 
 LIMIT = 2048
 TARGET_P95 = 1500

@@ -27,11 +27,11 @@ from typing import Any
 
 os.environ.setdefault("LLM_MODEL", "scripted")
 
-import psutil  # noqa: E402
+import psutil
 
-from benchmarks.turn_overhead import PG_URL, agent, drop_app  # noqa: E402
-from tools.sessions import CachedDatabaseSessionService, create_session_service  # noqa: E402
-from tools.settings import REPO_ROOT, get_settings  # noqa: E402
+from benchmarks.turn_overhead import PG_URL, agent, drop_app
+from tools.sessions import CachedDatabaseSessionService, create_session_service
+from tools.settings import REPO_ROOT, get_settings
 
 TURNS = ["hola", "¿qué empanadas tienen?", "dos muzzas grandes y una coca de litro y medio"]
 WARM_UP = 20

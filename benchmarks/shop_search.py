@@ -30,15 +30,15 @@ from tools.shop.seed import seed
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
 QUERIES: list[tuple[str, dict]] = [
     ("notebook gamer con rtx 4070", {}),
-    ("notebook para la facultad liviana", {"max_price": Decimal("1500000")}),
+    ("notebook para la facultad liviana", {"max_price": Decimal(1500000)}),
     ("celular samsung con buena camara", {"brand": "Samsung"}),
     ("smart tv 55 pulgadas 4k", {"in_stock": True}),
-    ("auriculares inalambricos con cancelacion de ruido", {"max_price": Decimal("300000")}),
+    ("auriculares inalambricos con cancelacion de ruido", {"max_price": Decimal(300000)}),
     ("heladera no frost grande", {"category_id": "electrodomesticos"}),
     ("lavarropas carga frontal", {"in_stock": True}),
     ("mouse gamer inalambrico", {}),
     ("parlante bluetooth para la pileta", {}),
-    ("disco ssd de 1 tb", {"min_price": Decimal("50000")}),
+    ("disco ssd de 1 tb", {"min_price": Decimal(50000)}),
 ]
 
 

@@ -28,16 +28,21 @@ from typing import Any
 
 os.environ.setdefault("LLM_MODEL", "scripted")
 
-from google.adk.agents import BaseAgent  # noqa: E402
-from google.adk.runners import Runner  # noqa: E402
-from google.adk.sessions import BaseSessionService, DatabaseSessionService  # noqa: E402
-from google.adk.sessions.schemas.v1 import StorageAppState, StorageEvent, StorageSession, StorageUserState  # noqa: E402
-from google.genai import types  # noqa: E402
-from sqlalchemy import delete, event  # noqa: E402
+from google.adk.agents import BaseAgent
+from google.adk.runners import Runner
+from google.adk.sessions import BaseSessionService, DatabaseSessionService
+from google.adk.sessions.schemas.v1 import (
+    StorageAppState,
+    StorageEvent,
+    StorageSession,
+    StorageUserState,
+)
+from google.genai import types
+from sqlalchemy import delete, event
 
-from tools.llm.scripted import Policy, ScriptedLlm  # noqa: E402
-from tools.sessions import create_session_service  # noqa: E402
-from tools.settings import get_settings  # noqa: E402
+from tools.llm.scripted import Policy, ScriptedLlm
+from tools.sessions import create_session_service
+from tools.settings import get_settings
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
 PIZZERIA_TURNS = [

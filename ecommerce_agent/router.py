@@ -21,7 +21,6 @@ import re
 from typing import Any
 
 import numpy as np
-
 from pydantic import BaseModel, Field
 
 from ecommerce_agent.entities import Entities, extract

@@ -20,7 +20,13 @@ from google.adk.models.base_llm import BaseLlm
 from pydantic import ConfigDict
 
 from ecommerce_agent.prompts import CLASSIFIER
-from ecommerce_agent.router import CONFIDENCE_THRESHOLD, HANDOFF_INTENTS, INTENT_AGENT, IntentInfo, classify
+from ecommerce_agent.router import (
+    CONFIDENCE_THRESHOLD,
+    HANDOFF_INTENTS,
+    INTENT_AGENT,
+    IntentInfo,
+    classify,
+)
 from ecommerce_agent.state import HISTORY, ShopState
 from tools.llm.classify import classify_with_model
 from tools.llm.events import closing_text, coordinator_event, text_content, user_text

@@ -28,16 +28,16 @@ from typing import Any
 os.environ.setdefault("LLM_MODEL", "scripted")
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from google.adk.agents import BaseAgent  # noqa: E402
-from google.adk.evaluation.eval_case import EvalCase  # noqa: E402
-from google.adk.models.base_llm import BaseLlm  # noqa: E402
+from google.adk.agents import BaseAgent
+from google.adk.evaluation.eval_case import EvalCase
+from google.adk.models.base_llm import BaseLlm
 
-from eval.replay import load_cases, replay_policy, run_case, token_source  # noqa: E402
-from eval.report import CaseResult, Report, Run, to_markdown, write_report  # noqa: E402
-from eval.sloppy import SloppyPolicy, differences_from_replay  # noqa: E402
-from tools.llm.models import build_model  # noqa: E402
-from tools.llm.scripted import ScriptedLlm  # noqa: E402
-from tools.settings import get_settings  # noqa: E402
+from eval.replay import load_cases, replay_policy, run_case, token_source
+from eval.report import CaseResult, Report, Run, to_markdown, write_report
+from eval.sloppy import SloppyPolicy, differences_from_replay
+from tools.llm.models import build_model
+from tools.llm.scripted import ScriptedLlm
+from tools.settings import get_settings
 
 AGENTS = {"pizzeria": "pizzeria_agent", "ecommerce": "ecommerce_agent"}
 """Eval directory -> app name."""

@@ -32,7 +32,14 @@ from google.adk.models.llm_response import LlmResponse
 from google.adk.runners import InMemoryRunner
 from pydantic import Field
 
-from eval.report import CallRecord, CaseResult, Mode, StateMismatch, ToolCall, TurnRecord
+from eval.report import (
+    CallRecord,
+    CaseResult,
+    Mode,
+    StateMismatch,
+    ToolCall,
+    TurnRecord,
+)
 from tools.llm import tokens
 from tools.llm.scripted import Policy, Reply, ScriptedLlm, View, read_request
 

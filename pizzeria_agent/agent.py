@@ -20,7 +20,11 @@ from tools.pizzeria.order_tools import (
     remove_item_from_order,
     request_changes,
 )
-from tools.pizzeria.user_tools import check_user_in_db, extract_and_register_name, save_address
+from tools.pizzeria.user_tools import (
+    check_user_in_db,
+    extract_and_register_name,
+    save_address,
+)
 
 
 def _specialist(name: str, instruction, tools: list, model: BaseLlm) -> LlmAgent:

@@ -15,7 +15,7 @@ import pytest
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ["LLM_MODEL"] = "scripted"  # nothing in the suite may reach a model server
 
-from tools.settings import get_settings  # noqa: E402
+from tools.settings import get_settings
 
 pytest_plugins = ["tests.shop_runtime"]  # the seeded-shop fixtures: `template`, `shop`
 

@@ -19,7 +19,6 @@ from tools.shop.schema import products
 from tools.shop.seed import default_reference
 
 
-
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
     """A seeded shop database and synced Chroma directory, built by the runtime from nothing."""

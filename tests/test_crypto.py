@@ -14,7 +14,13 @@ import pytest
 from cryptography.fernet import Fernet
 
 from tools import crypto
-from tools.crypto import FieldCipher, KeyConfigError, UndecryptableValue, get_cipher, reset_cipher
+from tools.crypto import (
+    FieldCipher,
+    KeyConfigError,
+    UndecryptableValue,
+    get_cipher,
+    reset_cipher,
+)
 from tools.settings import get_settings
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()

@@ -208,7 +208,11 @@ def reset_cipher() -> None:
 
 
 async def _rotate_shop(url: str, rehash: bool, batch: int) -> dict[str, int]:
-    from tools.shop.db import create_engine, migrate, reseal_all  # the shop imports this module
+    from tools.shop.db import (  # the shop imports this module
+        create_engine,
+        migrate,
+        reseal_all,
+    )
 
     engine = create_engine(url)
     try:

@@ -35,18 +35,29 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from google.adk.errors import StaleSessionError
 from google.adk.errors.session_not_found_error import SessionNotFoundError
 from google.adk.events import Event
-from google.adk.sessions import BaseSessionService, DatabaseSessionService, InMemorySessionService, Session, State
+from google.adk.sessions import (
+    BaseSessionService,
+    DatabaseSessionService,
+    InMemorySessionService,
+    Session,
+    State,
+)
 from google.adk.sessions._session_util import extract_json_safe_state_delta
 from google.adk.sessions.base_session_service import GetSessionConfig
 from google.adk.sessions.migration._schema_check_utils import LATEST_SCHEMA_VERSION
-from google.adk.sessions.schemas.v1 import StorageAppState, StorageEvent, StorageSession, StorageUserState
+from google.adk.sessions.schemas.v1 import (
+    StorageAppState,
+    StorageEvent,
+    StorageSession,
+    StorageUserState,
+)
 from sqlalchemy import Connection, Engine, Row, bindparam, create_engine, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import make_url
@@ -133,7 +144,7 @@ class _Cached:
 
 
 def _naive_utc(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp, timezone.utc).replace(tzinfo=None)
+    return datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None)
 
 
 def _stored(event: Event, data: dict[str, Any] | None = None) -> tuple[datetime, str, str]:

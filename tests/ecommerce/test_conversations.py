@@ -23,7 +23,7 @@ class ShopChat:
         self.runner, self.model, self.user_id, self.session_id = runner, model, user_id, session_id
 
     @classmethod
-    async def open(cls, user_id: str, policy=demo_policy) -> "ShopChat":  # type: ignore[no-untyped-def]
+    async def open(cls, user_id: str, policy=demo_policy) -> ShopChat:  # type: ignore[no-untyped-def]
         model = ScriptedLlm(policy=policy)
         runner = InMemoryRunner(agent=build_agent(model), app_name=APP)
         session = await runner.session_service.create_session(app_name=APP, user_id=user_id)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from pizzeria_agent.demo_policy import demo_policy
 from tests.chat import Chat, saved_orders
 from tools.llm.scripted import Reply, Rule, rules
-from pizzeria_agent.demo_policy import demo_policy
 from tools.pizzeria.menu import load_menu
 
 MULTI = "dos muzzas grandes y una fugazzeta chica, y una coca de litro y medio"

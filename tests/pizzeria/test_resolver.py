@@ -7,7 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tools.pizzeria.menu import load_menu
-from tools.pizzeria.resolver import ResolveError, parse_quantity, resolve_item, resolve_line, resolve_size
+from tools.pizzeria.resolver import (
+    ResolveError,
+    parse_quantity,
+    resolve_item,
+    resolve_line,
+    resolve_size,
+)
 
 ITEM_SPELLINGS = {
     "muzzarella": ["muzza", "muzzas", "Muzzarella", "MUZZA", "musarela", "musarella", "mozzarella", "mozarella", "muzarela", "muza", "muzzarela", "muzzarrella"],

@@ -82,12 +82,10 @@ TIER_PERCENT = {"basic": 0, "premium": 5, "vip": 10}
 TIERS = ["basic", "premium", "vip"]
 
 SPANISH = set(
-    "de la el que en y los las un una por con para no tu te es lo del al mas me se ya hay tus si sin pedido "
-    "estos esta este tenemos tenes podes queres decime hola gracias listo perdon problema numero producto "
-    "productos encontre pude quiero puedo ayuda cliente mensaje agregue algo total cantidad opciones".split()
+    ["de", "la", "el", "que", "en", "y", "los", "las", "un", "una", "por", "con", "para", "no", "tu", "te", "es", "lo", "del", "al", "mas", "me", "se", "ya", "hay", "tus", "si", "sin", "pedido", "estos", "esta", "este", "tenemos", "tenes", "podes", "queres", "decime", "hola", "gracias", "listo", "perdon", "problema", "numero", "producto", "productos", "encontre", "pude", "quiero", "puedo", "ayuda", "cliente", "mensaje", "agregue", "algo", "total", "cantidad", "opciones"]
 )
 SPANISH_MARKS = set("¿¡ñáéíóú")
-ENGLISH = set("the and you your is are of to please sorry i it this that with for".split())
+ENGLISH = set(["the", "and", "you", "your", "is", "are", "of", "to", "please", "sorry", "i", "it", "this", "that", "with", "for"])
 AMOUNT = re.compile(r"\$\s?(\d{1,3}(?:\.\d{3})+(?:,\d{1,2})?|\d+(?:,\d{1,2})?)")
 PERCENT = re.compile(r"(\d+(?:[.,]\d+)?)\s?%")
 QUOTED = re.compile(r"«([^»]*)»|\"([^\"]*)\"")

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tools.shop.schema import (
-    categories, customers, order_lines, orders, products, promotions, stock, warehouses,
+    categories,
+    customers,
+    order_lines,
+    orders,
+    products,
+    promotions,
+    stock,
+    warehouses,
 )
 
-NOW = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 
 @dataclass

@@ -55,7 +55,6 @@ APP = "shop_tools_test"
 
 from tests.shop_runtime import FIXED_NOW
 
-
 # --------------------------------------------------------------------------- driving a specialist through ADK
 
 

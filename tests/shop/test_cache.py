@@ -22,7 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.shop_runtime import FIXED_NOW
 from tools.settings import get_settings
 from tools.shop import agent_tools
-from tools.shop.cache import CATALOG, PROMOTIONS, MemoryCache, RedisCache, get_cache, reset_cache
+from tools.shop.cache import (
+    CATALOG,
+    PROMOTIONS,
+    MemoryCache,
+    RedisCache,
+    get_cache,
+    reset_cache,
+)
 from tools.shop.schema import categories, promotions
 
 REDIS = "redis://127.0.0.1:6379/0"

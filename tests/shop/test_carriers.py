@@ -7,22 +7,32 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-
-from tools.settings import Settings, get_settings
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tools.settings import Settings, get_settings
 from tools.shop.carriers import (
-    ARGENTINA, STATUS_LABELS_ES, HttpCarrier, LocalCarrier, TrackingError, carrier_for, estimate_delivery,
+    ARGENTINA,
+    STATUS_LABELS_ES,
+    HttpCarrier,
+    LocalCarrier,
+    TrackingError,
+    carrier_for,
+    estimate_delivery,
 )
 from tools.shop.schema import (
-    SHIPMENT_STATUSES, categories, customers, orders, shipment_events, shipments,
+    SHIPMENT_STATUSES,
+    categories,
+    customers,
+    orders,
+    shipment_events,
+    shipments,
 )
 
-NOW = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)  # Friday 12:00 in Buenos Aires
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)  # Friday 12:00 in Buenos Aires
 DAY = timedelta(days=1)
 
 
@@ -71,7 +81,7 @@ def test_out_for_delivery_is_today_or_next_working_day_when_too_late() -> None:
 
 def test_failed_attempt_retries_next_working_day_and_days_follow_argentine_calendar() -> None:
     # 01:00 UTC on Sunday is still Saturday 22:00 in Argentina: next working day is Monday.
-    since = datetime(2026, 11, 22, 1, 0, tzinfo=timezone.utc)
+    since = datetime(2026, 11, 22, 1, 0, tzinfo=UTC)
     assert estimate_delivery("andreani", 300, since, "failed_attempt") == art(2026, 11, 23, 20, 0)
     # A naive value is UTC.
     assert estimate_delivery("andreani", 300, since.replace(tzinfo=None), "failed_attempt") == art(2026, 11, 23, 20, 0)
@@ -205,7 +215,7 @@ def carrier_api() -> Iterator[FakeCarrierApi]:
     api = FakeCarrierApi()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             api.requests.append((self.path, self.headers.get("Authorization")))
             replies = api.routes.get(self.path) or [Reply(404, {"error": "not found"})]
             reply = replies[min(api.hits(self.path) - 1, len(replies) - 1)]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 

@@ -18,11 +18,10 @@ from pathlib import Path
 import chromadb
 import numpy as np
 import pytest
-
-from tools.settings import get_settings
 from chromadb.config import Settings
 from chromadb.utils.embedding_functions import OllamaEmbeddingFunction
 
+from tools.settings import get_settings
 from tools.shop import embeddings
 from tools.shop.embeddings import (
     DIMENSIONS,

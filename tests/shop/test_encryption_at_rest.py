@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -31,7 +31,7 @@ from tools.shop.outbox import deliver_pending, enqueue_email
 from tools.shop.schema import customers, outbox, schema_version
 from tools.shop.seed import build_dataset, seed
 
-REFERENCE = datetime(2025, 11, 20, tzinfo=timezone.utc)
+REFERENCE = datetime(2025, 11, 20, tzinfo=UTC)
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 LOOKUP = "shop-lookup-key"
 DATASET = build_dataset(300, REFERENCE)

@@ -10,24 +10,28 @@ import socket
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
 import pytest
-
-from tools.settings import Settings
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tools.crypto import get_cipher
+from tools.settings import Settings
 from tools.shop.outbox import (
-    DeliveryReport, LoggingSender, SmtpSender, deliver_pending, enqueue_email, sender_from_settings,
+    DeliveryReport,
+    LoggingSender,
+    SmtpSender,
+    deliver_pending,
+    enqueue_email,
+    sender_from_settings,
 )
 from tools.shop.schema import outbox
 
-NOW = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 SHOP = "ElectroHogar Online <facturacion@electrohogar.com.ar>"
 
 
@@ -52,7 +56,7 @@ def smtp() -> Iterator[Inbox]:
     inbox = Inbox(port=free_port())
 
     class Collect:
-        async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802, ANN001
+        async def handle_DATA(self, server, session, envelope) -> str:
             inbox.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
             inbox.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             return "250 OK"
@@ -210,7 +214,7 @@ async def test_a_second_worker_skips_rows_being_sent(engine: AsyncEngine, smtp: 
 
 async def test_abandoned_claims_are_requeued_after_a_while(engine: AsyncEngine, smtp: Inbox) -> None:
     await _enqueue(engine, 2)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     queued = await _rows(engine)
     async with engine.begin() as conn:  # two workers died mid-send: one long ago, one just now
         await conn.execute(update(outbox).where(outbox.c.id == queued["cliente0@example.com"].id)

@@ -9,18 +9,17 @@ from __future__ import annotations
 import json
 import statistics
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import chromadb
 import pytest
-
-from tools.settings import get_settings
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tools.settings import get_settings
 from tools.shop import search
 from tools.shop.embeddings import UseEmbedder, ensure_model
 from tools.shop.schema import categories, kb_articles, products, stock, warehouses
@@ -35,7 +34,7 @@ from tools.shop.search import (
 )
 from tools.shop.seed import seed
 
-NOW = datetime(2026, 11, 20, 15, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 
 CATEGORIES = [
     ("computacion", "Computación", None, "Computadoras, notebooks y accesorios"),
@@ -255,10 +254,10 @@ async def test_hits_are_hydrated_from_sql(catalog: AsyncEngine, synced: SearchIn
 async def test_price_brand_category_and_stock_filters(catalog: AsyncEngine, synced: SearchIndex) -> None:
     samsung = await _skus(catalog, synced, "celular", brand="samsung")  # brand matches ignoring case
     assert set(samsung[:2]) == {"CEL-1", "CEL-2"} and samsung[2:] == ["HEL-1"]
-    cheap_phones = await _skus(catalog, synced, "celular", max_price=Decimal("420000"), category_id="celulares")
+    cheap_phones = await _skus(catalog, synced, "celular", max_price=Decimal(420000), category_id="celulares")
     assert set(cheap_phones) == {"CEL-1", "CEL-3"}  # the bounds are inclusive
     assert await _skus(catalog, synced, "celular", max_price=Decimal("419999.99"), category_id="celulares") == ["CEL-1"]
-    assert await _skus(catalog, synced, "celular", min_price=Decimal("1000000"), category_id="celulares") == ["CEL-2"]
+    assert await _skus(catalog, synced, "celular", min_price=Decimal(1000000), category_id="celulares") == ["CEL-2"]
     gamer_in_stock = await _skus(catalog, synced, "notebook gamer", category_id="notebooks-gamer", in_stock=True)
     assert gamer_in_stock == ["NB-G1"]  # the Legion has no units anywhere
     computers = await _skus(catalog, synced, "notebook", category_id="computacion", limit=10)  # with subcategories

@@ -10,7 +10,7 @@ import json
 import re
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +25,16 @@ from tools.shop.db import create_engine, migrate
 from tools.shop.orders import order_for_customer
 from tools.shop.pricing import RedeemStatus, redeem_coupon
 from tools.shop.seed import (
-    FIXED_ORDERS, SEEDED_TABLES, SHIPMENT_TO_ORDER_STATUS, build_dataset, default_reference, main, seed,
+    FIXED_ORDERS,
+    SEEDED_TABLES,
+    SHIPMENT_TO_ORDER_STATUS,
+    build_dataset,
+    default_reference,
+    main,
+    seed,
 )
 
-REFERENCE = datetime(2025, 11, 20, tzinfo=timezone.utc)
+REFERENCE = datetime(2025, 11, 20, tzinfo=UTC)
 NOW = REFERENCE + timedelta(hours=10)  # "today", after the reference midnight
 
 
@@ -36,7 +42,7 @@ def utc(moment: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything the seed writes is UTC."""
     if moment is None or moment.tzinfo is not None:
         return moment
-    return moment.replace(tzinfo=timezone.utc)
+    return moment.replace(tzinfo=UTC)
 
 
 async def rows(conn: AsyncConnection, table: Any) -> list[dict[str, Any]]:
@@ -366,7 +372,7 @@ def test_dataset_is_pure_and_reference_defaults_to_today() -> None:
     assert build_dataset(300, REFERENCE) == build_dataset(300, REFERENCE)
     today = default_reference()
     assert (today.hour, today.minute, today.second, today.microsecond) == (0, 0, 0, 0)
-    assert today.tzinfo is not None and today.date() == datetime.now(timezone.utc).date()
+    assert today.tzinfo is not None and today.date() == datetime.now(UTC).date()
     with pytest.raises(ValueError):
         build_dataset(10, REFERENCE)
 

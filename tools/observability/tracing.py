@@ -79,5 +79,5 @@ def flush_spans(timeout_millis: int) -> bool:
 
 def _exports_otlp(provider: TracerProvider) -> bool:
     """Whether a processor other than ours already sends this provider's spans over OTLP (SDK internals)."""
-    processors = getattr(provider._active_span_processor, "_span_processors", ())  # noqa: SLF001
+    processors = getattr(provider._active_span_processor, "_span_processors", ())
     return any(isinstance(getattr(p, "span_exporter", None), OTLPSpanExporter) for p in processors)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from google.adk.tools import ToolContext
 
@@ -53,7 +53,7 @@ def _total_line(order: order_math.Order) -> str:
 
 
 def add_item_to_order(
-    item: str, tool_context: ToolContext, quantity: Optional[int] = None, size: str = ""
+    item: str, tool_context: ToolContext, quantity: int | None = None, size: str = ""
 ) -> dict[str, Any]:
     """Agrega productos al pedido. Llamala una vez por producto, o pasá varios en `item`.
 
@@ -86,7 +86,7 @@ def add_item_to_order(
 
 
 def remove_item_from_order(
-    item: str, tool_context: ToolContext, quantity: Optional[int] = None, size: str = ""
+    item: str, tool_context: ToolContext, quantity: int | None = None, size: str = ""
 ) -> dict[str, Any]:
     """Saca un producto del pedido (todas sus unidades, o solo `quantity`).
 
@@ -115,7 +115,7 @@ def remove_item_from_order(
     return finish(tool_context, {target.item_id}, result)
 
 
-def change_item(item: str, tool_context: ToolContext, size: str = "", quantity: Optional[int] = None) -> dict[str, Any]:
+def change_item(item: str, tool_context: ToolContext, size: str = "", quantity: int | None = None) -> dict[str, Any]:
     """Cambia el tamaño o la cantidad de un producto que ya está en el pedido.
 
     Args:

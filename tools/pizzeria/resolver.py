@@ -155,7 +155,7 @@ def _match_at(tokens: list[str], pos: int, index: _Index, fuzzy: bool) -> tuple[
     if fuzzy:
         candidates = index.by_letter.get(first[0], [])
     else:
-        keys = {first, _singular(first), first[:-1] if first.endswith("s") else first}
+        keys = {first, _singular(first), first.removesuffix("s")}
         candidates = [c for key in keys for c in index.by_token.get(key, [])]
     best: tuple[str, int] | None = None
     for alias, value in candidates:

@@ -32,6 +32,7 @@ from google.adk.tools import ToolContext
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tools.observability import record_tool_error
 from tools.shop.cache import CATALOG, get_cache
 from tools.shop.carriers import ARGENTINA, LocalCarrier, TrackingError, carrier_for
 from tools.shop.catalog import (
@@ -70,7 +71,6 @@ from tools.shop.search import (
     search_products,
 )
 from tools.shop.support import open_ticket
-from tools.observability import record_tool_error
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any, Protocol
 from urllib.parse import quote
 
@@ -153,7 +153,7 @@ def estimate_delivery(carrier: str, distance_km: int, since: datetime, status: s
 
 def as_utc(value: datetime) -> datetime:
     """Aware UTC datetime; naive values (SQLite returns them) are UTC."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _maybe_utc(value: datetime | None) -> datetime | None:
@@ -161,7 +161,7 @@ def _maybe_utc(value: datetime | None) -> datetime | None:
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # --- Local (database) carrier --------------------------------------------------------------------

@@ -22,7 +22,7 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from typing import Any, Protocol
@@ -42,7 +42,7 @@ MAX_ERROR_CHARS = 1000
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 async def enqueue_email(conn: AsyncConnection, *, kind: str, recipient: str, subject: str, body: str,
@@ -231,8 +231,8 @@ async def deliver_pending(engine: AsyncEngine, sender: EmailSender, *, batch: in
     """
     report = DeliveryReport()
     report.requeued_stale = await requeue_stale_claims(engine, older_than=stale_after,
-                                                       now=clock().astimezone(timezone.utc))
-    claimed_at = clock().astimezone(timezone.utc)  # SQLite keeps the wall time: always store UTC
+                                                       now=clock().astimezone(UTC))
+    claimed_at = clock().astimezone(UTC)  # SQLite keeps the wall time: always store UTC
     rows = await _claim(engine, batch, claimed_at)
     cipher = get_cipher()
     for row in rows:
@@ -248,7 +248,7 @@ async def deliver_pending(engine: AsyncEngine, sender: EmailSender, *, batch: in
             (report.failed if give_up else report.retrying).append(row.id)
         else:
             await _finish(engine, row.id, claimed_at, status=SENT, attempts=attempts, last_error=None,
-                          sent_at=clock().astimezone(timezone.utc))
+                          sent_at=clock().astimezone(UTC))
             report.sent.append(row.id)
     return report
 

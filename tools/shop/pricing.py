@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tools.shop.cache import PROMOTIONS, Cache, get_cache
-from tools.shop.money import pesos, percent_of, to_cents
+from tools.shop.money import percent_of, pesos, to_cents
 from tools.shop.records import Customer, PriceQuote, Product, Promotion
 from tools.shop.schema import TIERS, coupon_redemptions, promotions
 

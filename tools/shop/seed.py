@@ -69,7 +69,7 @@ import time
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
@@ -667,7 +667,7 @@ class Draft:
     status: str  # shipment status, or "pending"
     lines: list[tuple[Row, int]]  # product, quantity
     number: str | None = None
-    created_at: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=timezone.utc))  # see _schedule
+    created_at: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))  # see _schedule
     route: Route | None = None
     events: list[tuple[str, datetime, str, str]] = field(default_factory=list)  # status, when, where, text
     estimated_delivery: datetime | None = None
@@ -912,15 +912,15 @@ def build_support_tickets(reference: datetime) -> list[Row]:
 
 def default_reference() -> datetime:
     """Today at 00:00 UTC."""
-    return datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _normalize_reference(reference: datetime | None) -> datetime:
     if reference is None:
         return default_reference()
     if reference.tzinfo is None:
-        return reference.replace(tzinfo=timezone.utc)
-    return reference.astimezone(timezone.utc)
+        return reference.replace(tzinfo=UTC)
+    return reference.astimezone(UTC)
 
 
 def build_dataset(products: int = 300, reference: datetime | None = None, rng_seed: int = 42) -> dict[str, list[Row]]:

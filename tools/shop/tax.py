@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from pydantic import BaseModel
 
-RATES = {"21": Decimal("21"), "10.5": Decimal("10.5")}
+RATES = {"21": Decimal(21), "10.5": Decimal("10.5")}
 
 
 class TaxLine(BaseModel):
