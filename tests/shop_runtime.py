@@ -4,6 +4,7 @@ its Chroma index built once per module from nothing, and a per-test copy of the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
@@ -51,21 +52,30 @@ FIXED_NOW = default_reference() + timedelta(hours=15)
 """The seed's promotions and shipments are relative to today 00:00 UTC; tools see 15:00 UTC."""
 
 
+@contextlib.asynccontextmanager
+async def shop_runtime_on(
+    mp: pytest.MonkeyPatch, database_url: str, chroma_path: Path | None = None
+) -> AsyncIterator[AsyncEngine]:
+    """The shop runtime on `database_url` (tools see FIXED_NOW), disposed afterwards."""
+    mp.setenv("DATABASE_URL", database_url)
+    if chroma_path is not None:
+        mp.setenv("CHROMA_PATH", str(chroma_path))
+    mp.delenv("CHROMA_URL", raising=False)
+    mp.delenv("CARRIER_API_URL", raising=False)
+    mp.setattr(agent_tools, "now", lambda: FIXED_NOW)
+    get_settings.cache_clear()
+    runtime.reset_runtime()
+    try:
+        yield await runtime.get_engine()
+    finally:
+        await runtime.dispose_runtime()
+        get_settings.cache_clear()
+
+
 @pytest.fixture
 async def shop(template: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[AsyncEngine]:
     """This test's own copy of the seeded database; the runtime engine over it."""
     db = tmp_path / "shop.db"
     shutil.copyfile(template["db"], db)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{db}")
-    monkeypatch.setenv("CHROMA_PATH", str(template["chroma"]))
-    monkeypatch.delenv("CHROMA_URL", raising=False)
-    monkeypatch.delenv("CARRIER_API_URL", raising=False)
-    monkeypatch.setattr(agent_tools, "now", lambda: FIXED_NOW)
-    get_settings.cache_clear()
-    runtime.reset_runtime()
-    engine = await runtime.get_engine()
-    yield engine
-    await runtime.dispose_runtime()
-    get_settings.cache_clear()
-
-
+    async with shop_runtime_on(monkeypatch, f"sqlite+aiosqlite:///{db}", template["chroma"]) as engine:
+        yield engine

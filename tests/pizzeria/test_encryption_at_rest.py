@@ -3,34 +3,18 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 
 from tests.chat import Chat
-from tools.crypto import FieldCipher, UndecryptableValue, reset_cipher
+from tests.keys import NEW, OLD, keys, use_keys  # noqa: F401  (keys: autouse fixture)
+from tools.crypto import FieldCipher, UndecryptableValue
 from tools.pizzeria import stores
 from tools.settings import get_settings
 
-OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
 PHONE = "5491177770001"
 ADDRESS = "Av. Corrientes 1234, 5° B"
-
-
-def use_keys(monkeypatch: pytest.MonkeyPatch, data_keys: str, lookup: str = "pizzeria-lookup") -> None:
-    monkeypatch.setenv("DATA_KEYS", data_keys)
-    monkeypatch.setenv("LOOKUP_KEY", lookup)
-    get_settings.cache_clear()
-
-
-@pytest.fixture(autouse=True)
-def keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("KEYS_PATH", str(tmp_path / "keys.json"))
-    use_keys(monkeypatch, OLD)
-    yield
-    reset_cipher()
 
 
 def seed_customers() -> dict[str, dict[str, str | None]]:

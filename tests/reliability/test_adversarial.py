@@ -46,7 +46,7 @@ from ecommerce_agent.agent import build_agent as build_shop
 from ecommerce_agent.demo_policy import demo_policy as shop_policy
 from pizzeria_agent.agent import build_agent as build_pizzeria
 from pizzeria_agent.demo_policy import demo_policy as pizzeria_policy
-from tests.shop_runtime import FIXED_NOW
+from tests.shop_runtime import FIXED_NOW, shop_runtime_on
 from tools.crypto import get_cipher
 from tools.llm.scripted import Policy, Reply, ScriptedLlm, View
 from tools.pizzeria import stores
@@ -462,19 +462,10 @@ async def shop_facts(template: dict[str, Path], tmp_path_factory: pytest.TempPat
     db = tmp_path_factory.mktemp("adversarial-shop") / "shop.db"
     shutil.copyfile(template["db"], db)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{db}")
-        mp.setenv("CHROMA_PATH", str(template["chroma"]))
-        mp.delenv("CHROMA_URL", raising=False)
-        mp.delenv("CARRIER_API_URL", raising=False)
-        mp.setattr(agent_tools, "now", lambda: FIXED_NOW)
-        get_settings.cache_clear()
-        runtime.reset_runtime()
-        engine = await runtime.get_engine()
-        await runtime.get_index()
-        rows = {name: list(table.values()) for name, table in (await snapshot(engine)).items()}
-        yield ShopFacts(engine, rows)
-        await runtime.dispose_runtime()
-    get_settings.cache_clear()
+        async with shop_runtime_on(mp, f"sqlite+aiosqlite:///{db}", template["chroma"]) as engine:
+            await runtime.get_index()
+            rows = {name: list(table.values()) for name, table in (await snapshot(engine)).items()}
+            yield ShopFacts(engine, rows)
 
 
 @pytest.fixture(scope="module")

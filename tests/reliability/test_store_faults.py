@@ -31,10 +31,10 @@ from tests.chat import Chat
 from tests.ecommerce.test_conversations import C0001, ShopChat
 from tests.pizzeria.helpers import KNOWN
 from tests.reliability.pg_private import PrivatePostgres
-from tests.shop_runtime import FIXED_NOW
+from tests.shop_runtime import shop_runtime_on
 from tools.pizzeria import operations, stores
 from tools.pizzeria.state import initial_state
-from tools.settings import REPO_ROOT, get_settings
+from tools.settings import REPO_ROOT
 from tools.shop import agent_tools, permissions, runtime
 
 pytest_plugins = ["tests.reliability.pg_private"]
@@ -49,13 +49,8 @@ EARLIER = {"user_id": "5491100000001", "customer_name": "Ana", "items": [], "tot
 @pytest.fixture
 async def pg_shop(private_pg: PrivatePostgres, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[AsyncEngine]:
     """The shop runtime on the private PostgreSQL, migrated and seeded on first use."""
-    monkeypatch.setenv("DATABASE_URL", private_pg.url)
-    monkeypatch.setattr(agent_tools, "now", lambda: FIXED_NOW)
-    get_settings.cache_clear()
-    runtime.reset_runtime()
-    engine = await runtime.get_engine()
-    yield engine
-    await runtime.dispose_runtime()
+    async with shop_runtime_on(monkeypatch, private_pg.url) as engine:
+        yield engine
 
 
 @pytest.mark.parametrize("stop_mode", ["fast", "immediate"])

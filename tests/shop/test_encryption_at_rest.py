@@ -12,18 +12,17 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.keys import LOOKUP, NEW, OLD, keys, use_keys  # noqa: F401  (keys: autouse fixture)
 from tools import crypto
-from tools.crypto import FieldCipher, UndecryptableValue, reset_cipher
-from tools.settings import REPO_ROOT, get_settings
+from tools.crypto import FieldCipher, UndecryptableValue
+from tools.settings import REPO_ROOT
 from tools.shop import db
 from tools.shop.catalog import customer_by_phone, customer_by_user_id
 from tools.shop.orders import order_for_customer
@@ -32,8 +31,6 @@ from tools.shop.schema import customers, outbox, schema_version
 from tools.shop.seed import build_dataset, seed
 
 REFERENCE = datetime(2025, 11, 20, tzinfo=UTC)
-OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-LOOKUP = "shop-lookup-key"
 DATASET = build_dataset(300, REFERENCE)
 C0001 = DATASET["customers"][0]
 C0001_ADDRESS = json.loads(C0001["preferences"])["address"]
@@ -42,21 +39,6 @@ LONG_EMAIL = "maria.fernanda.de.los.angeles.gonzalez." * 3 + "@example.com.ar"  
 
 def phone_hash(phone: str, key: str = LOOKUP) -> str:
     return hmac.new(key.encode(), "".join(ch for ch in phone if ch.isdigit()).encode(), hashlib.sha256).hexdigest()
-
-
-def use_keys(monkeypatch: pytest.MonkeyPatch, data_keys: str, lookup: str = LOOKUP) -> None:
-    monkeypatch.setenv("DATA_KEYS", data_keys)
-    monkeypatch.setenv("LOOKUP_KEY", lookup)
-    get_settings.cache_clear()
-
-
-@pytest.fixture(autouse=True)
-def keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("KEYS_PATH", str(tmp_path / "keys.json"))
-    use_keys(monkeypatch, OLD)
-    yield
-    get_settings.cache_clear()
-    reset_cipher()
 
 
 RAW_CONTACT = text(
