@@ -59,11 +59,11 @@ from tools.text import clean_text
 log = logging.getLogger(__name__)
 
 PUBLIC_PREFIXES = ("/v1/", "/webhooks/", "/healthz", "/readyz")
-MAX_TEXT_CHARS = 200_000  # far above MAX_MESSAGE_CHARS: the agents cut and tell; this only bounds the request
+MAX_REQUEST_CHARS = 200_000  # far above MAX_MESSAGE_CHARS: the agents cut and tell; this only bounds the request
 
 
 class ChatRequest(BaseModel):
-    text: str = Field(max_length=MAX_TEXT_CHARS)
+    text: str = Field(max_length=MAX_REQUEST_CHARS)
     channel: str = Field("web", pattern=r"^[a-z][a-z0-9_]{0,15}$")
 
     @field_validator("text", mode="before")
@@ -138,7 +138,7 @@ def create_app(agents: dict[str, BaseAgent] | None = None, sender: whatsapp.Send
         lifespan=lifespan,
     )
     configure_telemetry(settings)  # after ADK's own setup, so its tracer provider stays in place
-    app.state.turns, app.state.sessions, app.state.engine = turns, sessions, engine
+    app.state.sessions = sessions  # for tests and operators' tooling
 
     @app.middleware("http")
     async def guard_adk_api(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from typing import Any
 
 from google.adk.agents import BaseAgent
 from google.adk.runners import Runner
-from google.adk.sessions import BaseSessionService
+from google.adk.sessions import BaseSessionService, Session
 from google.genai import types
 from pydantic import BaseModel
 
@@ -113,7 +113,7 @@ class Turns:
             duplicate=not fresh,
         )
 
-    async def _session(self, conversation: Conversation):  # type: ignore[no-untyped-def]
+    async def _session(self, conversation: Conversation) -> Session:
         app, user, sid = conversation.app_name, conversation.user_id, conversation.session_id
         session = await self.sessions.get_session(app_name=app, user_id=user, session_id=sid)
         if session is None:
