@@ -1,4 +1,4 @@
-# The service image: both agents behind `python -m tools.gateway` (see compose.yaml).
+# The service image: both agents behind `python -m gateway` (see compose.yaml).
 FROM python:3.11-slim
 WORKDIR /app
 ENV PYTHONUNBUFFERED=1 LITELLM_LOCAL_MODEL_COST_MAP=True
@@ -10,4 +10,4 @@ COPY data ./data
 COPY eval ./eval
 RUN pip install --no-cache-dir -c requirements.lock . && python -m tools.shop.embeddings
 EXPOSE 8080
-CMD ["python", "-m", "tools.gateway", "--host", "0.0.0.0", "--port", "8080"]
+CMD ["python", "-m", "gateway", "--host", "0.0.0.0", "--port", "8080"]

@@ -1,6 +1,6 @@
 """Throughput and latency of `POST /v1/chat` with the scripted model answering instantly.
 
-Starts real service processes (`python -m tools.gateway`), runs N concurrent pizzeria
+Starts real service processes (`python -m gateway`), runs N concurrent pizzeria
 conversations (4 turns each) through them, and prints requests/s, p50/p95/p99 latency
 and each process's memory, for SQLite and PostgreSQL, one process and two.
 
@@ -47,7 +47,7 @@ def _token(subject: str) -> str:
 
 def _start(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     port = _port()
-    process = subprocess.Popen([sys.executable, "-m", "tools.gateway", "--port", str(port)], cwd=REPO_ROOT, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "gateway", "--port", str(port)], cwd=REPO_ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120

@@ -30,7 +30,7 @@ os.environ.setdefault("LLM_MODEL", "scripted")
 import psutil
 
 from benchmarks.turn_overhead import PG_URL, agent, drop_app
-from tools.sessions import CachedDatabaseSessionService, create_session_service
+from gateway.sessions import CachedDatabaseSessionService, create_session_service
 from tools.settings import REPO_ROOT, get_settings
 
 TURNS = ["hola", "¿qué empanadas tienen?", "dos muzzas grandes y una coca de litro y medio"]

@@ -9,7 +9,7 @@ statements and `append_event` calls per turn.
     python -m benchmarks.turn_overhead [--conversations 30] [--agents pizzeria,ecommerce] [--baseline]
 
 `--baseline` adds ADK's own `DatabaseSessionService` on the same tuned engines, the
-"before" of `tools.sessions.CachedDatabaseSessionService`. PostgreSQL comes from
+"before" of `gateway.sessions.CachedDatabaseSessionService`. PostgreSQL comes from
 `BENCH_PG_URL` (default the local test database); its rows are removed afterwards.
 """
 
@@ -40,8 +40,8 @@ from google.adk.sessions.schemas.v1 import (
 from google.genai import types
 from sqlalchemy import delete, event
 
+from gateway.sessions import create_session_service
 from tools.llm.scripted import Policy, ScriptedLlm
-from tools.sessions import create_session_service
 from tools.settings import get_settings
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")

@@ -1,19 +1,31 @@
-"""Composes the shop agent: the supervisor and its six specialists."""
+"""Composes the shop agent: the supervisor and its six specialists, each with only its tools."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from google.adk.agents import LlmAgent
 from google.adk.models.base_llm import BaseLlm
 from google.adk.tools import BaseTool, ToolContext
 
-from ecommerce_agent.demo_policy import demo_policy
 from ecommerce_agent.prompts import instruction_for
+from ecommerce_agent.specialists import Specialist
 from ecommerce_agent.supervisor import ShopSupervisor
 from tools.llm.guards import GUARDS
 from tools.llm.models import build_model
-from tools.shop.permissions import SPECIALIST_TOOLS, enforce_permissions
+from tools.shop import agent_tools as t
+from tools.shop.permissions import ALL_TOOLS, enforce_permissions
+
+TOOLS: dict[Specialist, list[Callable[..., Awaitable[dict[str, Any]]]]] = {
+    Specialist.CATEGORY: [t.list_categories, t.find_categories],
+    Specialist.PRODUCT: [t.search_catalog, t.product_details, t.compare_products],
+    Specialist.PROMOTIONS: [t.my_promotions, t.redeem_coupon_code],
+    Specialist.TRACKING: [t.track_order, t.my_recent_orders, t.lookup_any_order],
+    Specialist.SUPPORT: [t.search_help, t.open_support_ticket],
+    Specialist.INVOICE: [t.request_invoice],
+}
+assert {fn.__name__ for fns in TOOLS.values() for fn in fns} == ALL_TOOLS, "every tool must be in the role table"
 
 SELF_CONTAINED = {"track_order", "my_recent_orders", "redeem_coupon_code", "request_invoice", "open_support_ticket", "lookup_any_order"}
 """Tools whose Spanish `message` is the whole answer: the turn ends without a second model call."""
@@ -25,13 +37,14 @@ def end_turn_with_message(tool: BaseTool, args: dict[str, Any], tool_context: To
 
 
 def build_agent(model: BaseLlm | None = None) -> ShopSupervisor:
-    model = model or build_model(demo_policy)
+    """The whole agent on `model` (default: the configured model)."""
+    model = model or build_model("ecommerce_agent.demo_policy:demo_policy")
     specialists = [
         LlmAgent(
-            name=name,
+            name=specialist.value,
             model=model,
-            instruction=instruction_for(name),
-            tools=tools,
+            instruction=instruction_for(specialist),
+            tools=TOOLS[specialist],
             include_contents="none",
             disallow_transfer_to_parent=True,
             disallow_transfer_to_peers=True,
@@ -39,7 +52,7 @@ def build_agent(model: BaseLlm | None = None) -> ShopSupervisor:
             after_tool_callback=end_turn_with_message,
             **GUARDS,
         )
-        for name, tools in SPECIALIST_TOOLS.items()
+        for specialist in Specialist
     ]
     return ShopSupervisor(name="tienda", description="Atención al cliente de la tienda online.", classifier=model, sub_agents=specialists)
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from google.adk.agents.readonly_context import ReadonlyContext
 
+from ecommerce_agent.specialists import Specialist
 from ecommerce_agent.state import ShopState
 
 _STYLE = (
@@ -11,27 +14,27 @@ _STYLE = (
     "nunca inventes precios, descuentos, stock ni estados de pedidos."
 )
 
-ROLES = {
-    "category_agent": "Ayudás a recorrer las categorías de la tienda. Usá list_categories o find_categories.",
-    "product_agent": (
+ROLES: dict[Specialist, str] = {
+    Specialist.CATEGORY: "Ayudás a recorrer las categorías de la tienda. Usá list_categories o find_categories.",
+    Specialist.PRODUCT: (
         "Respondés sobre productos: buscá con search_catalog (con precio máximo, marca o stock si el cliente los dice), "
         "detalles con product_details y comparaciones con compare_products."
     ),
-    "promotions_agent": "Respondés sobre promociones y cupones: my_promotions lista las vigentes; redeem_coupon_code aplica un cupón.",
-    "tracking_agent": "Respondés dónde está un pedido: track_order con el número, o my_recent_orders si no lo da.",
-    "support_agent": (
+    Specialist.PROMOTIONS: "Respondés sobre promociones y cupones: my_promotions lista las vigentes; redeem_coupon_code aplica un cupón.",
+    Specialist.TRACKING: "Respondés dónde está un pedido: track_order con el número, o my_recent_orders si no lo da.",
+    Specialist.SUPPORT: (
         "Das soporte técnico y respondés preguntas generales: buscá en search_help; si no hay respuesta, "
         "ofrecé y abrí un ticket con open_support_ticket."
     ),
-    "invoice_agent": "Emitís y enviás facturas de pedidos del cliente con request_invoice(número de pedido).",
+    Specialist.INVOICE: "Emitís y enviás facturas de pedidos del cliente con request_invoice(número de pedido).",
 }
 
 
-def instruction_for(agent_name: str):  # type: ignore[no-untyped-def]
+def instruction_for(specialist: Specialist) -> Callable[[ReadonlyContext], str]:
     def instruction(ctx: ReadonlyContext) -> str:
         st = ShopState.of(ctx.state)
         context = f"\nTu último mensaje fue: «{st.last_reply[:200]}»" if st.last_reply else ""
-        return f"{ROLES[agent_name]} {_STYLE}{context}"
+        return f"{ROLES[specialist]} {_STYLE}{context}"
 
     return instruction
 

@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from ecommerce_agent.entities import Entities, extract
+from ecommerce_agent.specialists import Specialist
 from tools.settings import DATA_ROOT
 from tools.text import normalize
 
@@ -31,13 +32,13 @@ log = logging.getLogger(__name__)
 
 CONFIDENCE_THRESHOLD = 0.55
 
-INTENT_AGENT: dict[str, str | None] = {
-    "category_browsing": "category_agent",
-    "product_inquiry": "product_agent",
-    "promotions": "promotions_agent",
-    "order_tracking": "tracking_agent",
-    "technical_support": "support_agent",
-    "invoice_request": "invoice_agent",
+INTENT_AGENT: dict[str, Specialist | None] = {
+    "category_browsing": Specialist.CATEGORY,
+    "product_inquiry": Specialist.PRODUCT,
+    "promotions": Specialist.PROMOTIONS,
+    "order_tracking": Specialist.TRACKING,
+    "technical_support": Specialist.SUPPORT,
+    "invoice_request": Specialist.INVOICE,
     "general_inquiry": None,  # the supervisor answers itself
     "complex_complaint": None,
     "legal_issue": None,
@@ -51,7 +52,7 @@ class IntentInfo(BaseModel):
     confidence: float
     entities: dict[str, Any] = Field(default_factory=dict)
     requires_handoff: bool = False
-    target_agent: str | None = None
+    target_agent: Specialist | None = None
     scores: dict[str, float] = Field(default_factory=dict, exclude=True)
 
 

@@ -1,28 +1,19 @@
-"""The shop conversation's `session.state`, as a typed read-only view."""
+"""The shop conversation's `session.state` keys, typed (read with `ShopState.of`, written with `ShopState.delta`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from pydantic import Field
 
-from pydantic import BaseModel, Field
+from tools.llm.handoff import HandoffState
 
 HISTORY = 10  # intents / agents remembered
 
 
-class ShopState(BaseModel):
+class ShopState(HandoffState):
     current_intent: str | None = None
     routed_by: str | None = None  # "rules" or "model": who decided the last intent
     intent_history: list[str] = Field(default_factory=list)
     agent_history: list[str] = Field(default_factory=list)
     error_count: int = 0  # consecutive failed turns
     low_confidence_count: int = 0  # consecutive turns the router could not place
-    requires_human: bool = False
-    handoff_reason: str | None = None
-    handoff_summary: str | None = None
-    handoff_notified: bool = False
-    last_reply: str | None = None
-
-    @classmethod
-    def of(cls, state: Mapping[str, Any]) -> ShopState:
-        return cls.model_validate({k: state[k] for k in cls.model_fields if k in state})
+    auth_role: str | None = None  # the session token's role claim, set by the service (it may only lower the role)

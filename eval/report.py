@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, computed_field
 
-from tools.llm.guards import MODEL_DOWN, TOO_MANY_CALLS
+from tools.llm.replies import MODEL_DOWN, TOO_MANY_CALLS
 from tools.text import normalize
 
 Mode = Literal["replay", "sloppy", "model"]

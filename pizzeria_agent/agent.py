@@ -1,13 +1,15 @@
-"""Composes the pizzeria agent: the coordinator and its six specialists."""
+"""Composes the pizzeria agent: the coordinator and its six specialists, each with only its tools."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from google.adk.agents import LlmAgent
 from google.adk.models.base_llm import BaseLlm
 
-from pizzeria_agent import prompts
 from pizzeria_agent.coordinator import PizzeriaCoordinator
-from pizzeria_agent.demo_policy import demo_policy
+from pizzeria_agent.prompts import INSTRUCTIONS
+from pizzeria_agent.specialists import Specialist
 from tools.llm.guards import GUARDS
 from tools.llm.models import build_model
 from tools.pizzeria.finalization_tools import finalize_order
@@ -20,48 +22,36 @@ from tools.pizzeria.order_tools import (
     remove_item_from_order,
     request_changes,
 )
-from tools.pizzeria.user_tools import (
-    check_user_in_db,
-    extract_and_register_name,
-    save_address,
-)
+from tools.pizzeria.user_tools import extract_and_register_name, save_address
 
-
-def _specialist(name: str, instruction, tools: list, model: BaseLlm) -> LlmAgent:
-    return LlmAgent(
-        name=name,
-        model=model,
-        instruction=instruction,
-        tools=tools,
-        include_contents="none",
-        disallow_transfer_to_parent=True,
-        disallow_transfer_to_peers=True,
-        **GUARDS,
-    )
+TOOLS: dict[Specialist, list[Callable[..., object]]] = {
+    Specialist.USER: [extract_and_register_name],
+    Specialist.MENU: [get_menu],
+    Specialist.ORDER: [add_item_to_order, remove_item_from_order, change_item, get_current_order],
+    Specialist.CONFIRMATION: [get_current_order, confirm_order, request_changes],
+    Specialist.ADDRESS: [save_address],
+    Specialist.FINALIZATION: [finalize_order],
+}
 
 
 def build_agent(model: BaseLlm | None = None) -> PizzeriaCoordinator:
     """The whole agent on `model` (default: the configured model)."""
-    model = model or build_model(demo_policy)
+    model = model or build_model("pizzeria_agent.demo_policy:demo_policy")
+    specialists = [
+        LlmAgent(
+            name=specialist.value,
+            model=model,
+            instruction=INSTRUCTIONS[specialist],
+            tools=TOOLS[specialist],
+            include_contents="none",
+            disallow_transfer_to_parent=True,
+            disallow_transfer_to_peers=True,
+            **GUARDS,
+        )
+        for specialist in Specialist
+    ]
     return PizzeriaCoordinator(
-        name="pizzeria",
-        description="Toma pedidos de delivery de una pizzería.",
-        classifier=model,
-        sub_agents=[
-            _specialist("user_agent", prompts.user_instruction, [check_user_in_db, extract_and_register_name], model),
-            _specialist("menu_agent", prompts.menu_instruction, [get_menu], model),
-            _specialist(
-                "order_agent",
-                prompts.order_instruction,
-                [add_item_to_order, remove_item_from_order, change_item, get_current_order],
-                model,
-            ),
-            _specialist(
-                "confirmation_agent", prompts.confirmation_instruction, [get_current_order, confirm_order, request_changes], model
-            ),
-            _specialist("address_agent", prompts.address_instruction, [save_address], model),
-            _specialist("finalization_agent", prompts.finalization_instruction, [finalize_order], model),
-        ],
+        name="pizzeria", description="Toma pedidos de delivery de una pizzería.", classifier=model, sub_agents=specialists
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from pizzeria_agent.specialists import Specialist
 from tools.llm.scripted import Reply, View
 from tools.text import normalize
 
@@ -29,21 +30,21 @@ def demo_policy(view: View) -> Reply | None:
     if "Clasificá" in view.system:
         return Reply.say('{"intent": "pedido"}')
     match view.agent:
-        case "user_agent":
+        case Specialist.USER:
             return Reply.call("extract_and_register_name", name=text)
-        case "menu_agent":
+        case Specialist.MENU:
             category = next((c for c in _CATEGORIES if c[:-1] in norm), "")
             return Reply.call("get_menu", category=category)
-        case "order_agent":
+        case Specialist.ORDER:
             if _REMOVE.search(norm):
                 return Reply.call("remove_item_from_order", item=text)
             if _CHANGE.search(norm):
                 return Reply.call("change_item", item=text, size=text)
             return Reply.call("add_item_to_order", item=text)
-        case "confirmation_agent":
+        case Specialist.CONFIRMATION:
             return Reply.call("confirm_order" if _YES.match(norm) else "request_changes")
-        case "address_agent":
+        case Specialist.ADDRESS:
             return Reply.call("save_address", address=text)
-        case "finalization_agent":
+        case Specialist.FINALIZATION:
             return Reply.call("finalize_order")
     return None

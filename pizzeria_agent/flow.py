@@ -10,14 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pizzeria_agent import replies
 from pizzeria_agent.routing import Route, looks_like_address
+from pizzeria_agent.specialists import Specialist
 from tools.jsonstore import StoreError
-from tools.pizzeria import operations, stores
+from tools.pizzeria import operations, replies, stores
 from tools.pizzeria.state import Phase, PizzeriaState, new_order_state
 
 USER, MENU, ORDER, CONFIRM, ADDRESS, FINAL = (
-    "user_agent", "menu_agent", "order_agent", "confirmation_agent", "address_agent", "finalization_agent",
+    Specialist.USER, Specialist.MENU, Specialist.ORDER, Specialist.CONFIRMATION, Specialist.ADDRESS,
+    Specialist.FINALIZATION,
 )
 
 
@@ -27,11 +28,11 @@ class Step:
 
     delta: dict[str, Any] = field(default_factory=dict)
     reply: str | None = None
-    agent: str | None = None
+    agent: Specialist | None = None
 
 
 def _phase(phase: Phase, **extra: Any) -> dict[str, Any]:
-    return {"conversation_phase": phase.value, **extra}
+    return PizzeriaState.delta(conversation_phase=phase, **extra)
 
 
 def plan_turn(st: PizzeriaState, text: str, route: Route) -> Step:
@@ -77,22 +78,17 @@ def _greeting(st: PizzeriaState, text: str, route: Route) -> Step:
             # (an order is never dropped to ask for a name; the name can come later).
             step = _greeting(st.model_copy(update={"awaiting_user_name": True}), text, route)
             greeting = f"{replies.welcome()} " if step.agent else ""
-            return Step(delta={"awaiting_user_name": True, **step.delta}, reply=f"{greeting}{step.reply or ''}".strip() or None,
-                        agent=step.agent)
-        return Step(delta={"awaiting_user_name": True}, reply=replies.welcome_new())
-    known = {
-        "user_identified": True,
-        "user_name": customer.name,
-        "saved_address": customer.address,
-        **_phase(Phase.TOMANDO_PEDIDO),
-    }
+            return Step(delta=PizzeriaState.delta(awaiting_user_name=True) | step.delta,
+                        reply=f"{greeting}{step.reply or ''}".strip() or None, agent=step.agent)
+        return Step(delta=PizzeriaState.delta(awaiting_user_name=True), reply=replies.welcome_new())
+    known = _phase(Phase.TOMANDO_PEDIDO, user_identified=True, user_name=customer.name, saved_address=customer.address)
     if route in (Route.GREETING, Route.UNKNOWN, Route.AFFIRM, Route.NEGATIVE, Route.DONE, Route.CANCEL):
         return Step(delta=known, reply=replies.welcome_back(customer.name))
     identified = st.model_copy(update={"user_identified": True, "user_name": customer.name,
                                        "saved_address": customer.address,
                                        "conversation_phase": Phase.TOMANDO_PEDIDO})
     step = plan_turn(identified, text, route)
-    return Step(delta={**known, **step.delta}, reply=f"¡Hola {replies.first(customer.name)}!", agent=step.agent)
+    return Step(delta={**known, **step.delta}, reply=replies.hello(customer.name), agent=step.agent)
 
 
 def _taking_order(st: PizzeriaState, text: str, route: Route) -> Step:
@@ -143,7 +139,7 @@ def _collecting_address(st: PizzeriaState, text: str, route: Route) -> Step:
     return Step(delta={**outcome.delta, **_phase(Phase.FINALIZACION)}, agent=FINAL)
 
 
-def after_specialist(st: PizzeriaState, agent: str) -> Step | None:
+def after_specialist(st: PizzeriaState, agent: Specialist) -> Step | None:
     """The transition a specialist's tool results call for, if any."""
     if agent == USER and st.user_identified and st.conversation_phase == Phase.SALUDO:
         return Step(delta=_phase(Phase.TOMANDO_PEDIDO, awaiting_user_name=False))

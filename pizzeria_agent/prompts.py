@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from google.adk.agents.readonly_context import ReadonlyContext
 
+from pizzeria_agent.specialists import Specialist
 from tools.pizzeria.menu import load_menu
 from tools.pizzeria.order import Order
 from tools.pizzeria.state import PizzeriaState
@@ -68,6 +69,15 @@ def address_instruction(ctx: ReadonlyContext) -> str:
 def finalization_instruction(ctx: ReadonlyContext) -> str:
     return f"El pedido está confirmado y tiene dirección. Llamá a finalize_order. {_STYLE}"
 
+
+INSTRUCTIONS = {
+    Specialist.USER: user_instruction,
+    Specialist.MENU: menu_instruction,
+    Specialist.ORDER: order_instruction,
+    Specialist.CONFIRMATION: confirmation_instruction,
+    Specialist.ADDRESS: address_instruction,
+    Specialist.FINALIZATION: finalization_instruction,
+}
 
 CLASSIFIER = (
     "Clasificá el mensaje de un cliente de pizzería. Respondé solo JSON: "

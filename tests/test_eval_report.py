@@ -20,10 +20,11 @@ from eval.report import Report, is_clarifying_question, write_report
 from eval.sloppy import KINDS, QUANTITY_WORDS, SIZE_WORDS, SloppyPolicy, misspell
 from pizzeria_agent.agent import build_agent as build_pizzeria
 from tests.fake_ollama import FakeOllama
-from tools.llm.guards import TOO_MANY_CALLS
 from tools.llm.models import build_model
+from tools.llm.replies import TOO_MANY_CALLS
 from tools.llm.scripted import ScriptedLlm
-from tools.pizzeria.resolver import parse_quantity, resolve_line
+from tools.pizzeria.quantities import parse_quantity
+from tools.pizzeria.resolver import resolve_line
 from tools.settings import get_settings
 
 SEEDS = (1, 2, 3, 4, 5)

@@ -1,4 +1,4 @@
-"""The project's session service (tools/sessions.py) on real SQLite files and the real PostgreSQL,
+"""The project's session service (gateway/sessions.py) on real SQLite files and the real PostgreSQL,
 checked against ADK's own `DatabaseSessionService` reading the same rows; and a tiny run of each
 benchmark so they cannot rot silently."""
 
@@ -20,8 +20,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks import prompt_size, session_memory, turn_overhead
-from tools import sessions as sessions_module
-from tools.sessions import CachedDatabaseSessionService, create_session_service
+from gateway import sessions as sessions_module
+from gateway.sessions import CachedDatabaseSessionService, create_session_service
 
 PG_URL = "postgresql+asyncpg://root@127.0.0.1:5432/test"
 

@@ -1,1 +1,4 @@
-"""Deterministic tools, stores and model plumbing shared by the agent packages."""
+"""Below the agents: deterministic tools, the businesses' data (pizzeria files, shop database), settings, model plumbing.
+
+Nothing here imports an agent package or the service.
+"""

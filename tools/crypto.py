@@ -1,4 +1,4 @@
-"""Customer contact data encrypted at rest, phone lookups by keyed hash, and the key-rotation path.
+"""Customer contact data encrypted at rest, and phone lookups by keyed hash: the cipher and its keys.
 
 What is encrypted (Fernet: AES-128-CBC + HMAC-SHA256, random IV, so equal values give
 different tokens):
@@ -20,26 +20,25 @@ explicit keys, and losing the file loses the data. Values that are not Fernet to
 (rows written before encryption, or by hand) are read as they are, and encrypted by
 the next `rotate`.
 
-Rotating the data key (nothing stops; old and new tokens are readable throughout):
+Rotating the data key (`tools.key_rotation`; nothing stops, old and new tokens are
+readable throughout):
 
-1. `python -m tools.crypto genkey` prints a new key.
+1. `python -m tools.key_rotation genkey` prints a new key.
 2. Prepend it: `DATA_KEYS=NEW,OLD` (with the generated file: put it first in its
    `data_keys` list) and restart the processes; new writes use NEW.
-3. `python -m tools.crypto rotate` re-encrypts every value under NEW, in batches of
+3. `python -m tools.key_rotation rotate` re-encrypts every value under NEW, in batches of
    one transaction each (the shop database, then the pizzeria files).
 4. Drop the old key: `DATA_KEYS=NEW`, restart. A value still under OLD now fails
    loudly (`UndecryptableValue`) rather than reading as garbage.
 
 Changing LOOKUP_KEY changes every phone hash: set the new key, restart, and run
-`python -m tools.crypto rotate --rehash`, which recomputes `customers.phone_hash` and
+`python -m tools.key_rotation rotate --rehash`, which recomputes `customers.phone_hash` and
 re-keys `clientes.json` from the decrypted phones. Until it has run, lookups by phone
 find nobody (a pizzeria customer is asked for their name again).
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import base64
 import binascii
 import functools
@@ -55,7 +54,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy.engine import make_url
 
 from tools.settings import get_settings
 
@@ -106,7 +104,7 @@ class FieldCipher:
             except (ValueError, TypeError):
                 raise KeyConfigError(
                     f"DATA_KEYS key #{position} is not a Fernet key (32 url-safe base64-encoded bytes); "
-                    "make one with `python -m tools.crypto genkey`"
+                    "make one with `python -m tools.key_rotation genkey`"
                 ) from None
         if not lookup_key:
             raise KeyConfigError("LOOKUP_KEY is empty")
@@ -202,61 +200,3 @@ def get_cipher() -> FieldCipher:
 def reset_cipher() -> None:
     """Forget cached ciphers (tests: after replacing the key file behind the same settings)."""
     _cipher.cache_clear()
-
-
-# --------------------------------------------------------------------------- command line
-
-
-async def _rotate_shop(url: str, rehash: bool, batch: int) -> dict[str, int]:
-    from tools.shop.db import (  # the shop imports this module
-        create_engine,
-        migrate,
-        reseal_all,
-    )
-
-    engine = create_engine(url)
-    try:
-        await migrate(engine)
-        return await reseal_all(engine, rehash=rehash, batch=batch)
-    finally:
-        await engine.dispose()
-
-
-def _shop_database_exists(url: str) -> bool:
-    parsed = make_url(url)
-    return parsed.get_backend_name() != "sqlite" or bool(parsed.database and Path(parsed.database).exists())
-
-
-def rotate_all(database_url: str, *, rehash: bool = False, batch: int = 500) -> dict[str, int]:
-    """Re-encrypt everything under the newest key (and recompute lookup hashes if `rehash`); counts per store."""
-    from tools.pizzeria.stores import reseal_files
-
-    counts: dict[str, int] = {}
-    if _shop_database_exists(database_url):
-        counts |= asyncio.run(_rotate_shop(database_url, rehash, batch))
-    settings = get_settings()
-    counts |= reseal_files(settings.pizzeria_data_dir, rehash=rehash)
-    return counts
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.crypto", description="Data keys: generate, rotate.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("genkey", help="print a new Fernet key (prepend it to DATA_KEYS)")
-    rotate = commands.add_parser("rotate", help="re-encrypt all customer data under the newest key")
-    rotate.add_argument("--rehash", action="store_true", help="also recompute phone hashes (after changing LOOKUP_KEY)")
-    rotate.add_argument("--database-url", help="default: $DATABASE_URL")
-    rotate.add_argument("--batch", type=int, default=500, help="rows per transaction (default 500)")
-    args = parser.parse_args(argv)
-    if args.command == "genkey":
-        print(Fernet.generate_key().decode())
-        return 0
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    counts = rotate_all(args.database_url or get_settings().database_url, rehash=args.rehash, batch=args.batch)
-    for store, count in counts.items():
-        print(f"  {store:<20}{count:>9} re-encrypted")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     carrier_timeout_s: float = Field(5.0, gt=0)
     carrier_retries: int = Field(2, ge=0, le=10)
 
-    # --- Service (tools/gateway) ---
+    # --- Service (gateway) ---
     session_db_url: str = Field(
         "sqlite+aiosqlite:///.data/sessions.db",
         description="ADK sessions (DatabaseSessionService): SQLite file or postgresql+asyncpg://...",

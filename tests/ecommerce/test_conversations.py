@@ -8,10 +8,10 @@ from google.adk.runners import InMemoryRunner
 from google.genai import types
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ecommerce_agent import handoff
 from ecommerce_agent.agent import build_agent
 from ecommerce_agent.demo_policy import demo_policy
 from ecommerce_agent.supervisor import HANDOFF_REPLY
+from tools.llm import handoff
 from tools.llm.scripted import Reply, Rule, ScriptedLlm, rules
 
 APP = "ecommerce_agent"

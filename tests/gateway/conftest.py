@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ecommerce_agent.agent import build_agent as build_shop
 from ecommerce_agent.demo_policy import demo_policy as shop_policy
+from gateway.app import create_app
 from pizzeria_agent.agent import build_agent as build_pizzeria
 from pizzeria_agent.demo_policy import demo_policy as pizzeria_policy
 from tests.gateway.fake_graph import fake_graph  # noqa: F401  (fixture)
-from tools.gateway.app import create_app
 from tools.llm.scripted import ScriptedLlm
 from tools.settings import get_settings
 

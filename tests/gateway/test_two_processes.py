@@ -85,7 +85,7 @@ def _start_two(tmp_path: Path, fake_graph: FakeGraph) -> Iterator[tuple[str, str
         for _ in range(2):  # started one after the other: the first creates the tables
             port = _free_port()
             process = subprocess.Popen(
-                [sys.executable, "-m", "tools.gateway", "--port", str(port)],
+                [sys.executable, "-m", "gateway", "--port", str(port)],
                 cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             )
             processes.append(process)

@@ -11,11 +11,12 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.turns import Conversation
+from gateway.whatsapp import GraphSender
 from tests.gateway import payloads
 from tests.gateway.conftest import APP_SECRET, VERIFY, Service, open_service
 from tests.gateway.fake_graph import FakeGraph
-from tools.gateway.turns import Conversation
-from tools.gateway.whatsapp import NON_TEXT_REPLY, GraphSender
+from tools.llm.replies import NON_TEXT as NON_TEXT_REPLY
 
 WA = "5491155550001"
 URL = "/webhooks/whatsapp/pizzeria"

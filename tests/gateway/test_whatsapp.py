@@ -12,10 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.gateway import payloads as p
-from tests.gateway.fake_graph import FakeGraph, fake_graph  # noqa: F401  (fake_graph is a fixture)
-from tools.gateway.whatsapp import (
-    NON_TEXT_REPLY,
+from gateway.whatsapp import (
     GraphSender,
     LoggingSender,
     SendError,
@@ -27,6 +24,9 @@ from tools.gateway.whatsapp import (
     split_text,
     verify_handshake,
 )
+from tests.gateway import payloads as p
+from tests.gateway.fake_graph import FakeGraph, fake_graph  # noqa: F401  (fake_graph is a fixture)
+from tools.llm.replies import NON_TEXT as NON_TEXT_REPLY
 from tools.settings import Settings
 
 ANA = "5491112340001"
@@ -242,7 +242,7 @@ def test_mask_phone(number: str, masked: str) -> None:
 
 
 async def test_logging_sender_never_logs_the_number_or_the_text(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="tools.gateway.whatsapp")
+    caplog.set_level(logging.INFO, logger="gateway.whatsapp")
     await LoggingSender().send_text(ANA, "Tu pedido 4581 sale para Av. Corrientes 1234")
     assert caplog.records, "the reply should be logged"
     assert ANA not in caplog.text

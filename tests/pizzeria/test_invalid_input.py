@@ -8,7 +8,7 @@ import pytest
 from pizzeria_agent.demo_policy import demo_policy
 from tests.chat import Chat
 from tests.pizzeria.helpers import KNOWN, chat_with_order, lines
-from tools.llm.guards import TOO_MANY_CALLS
+from tools.llm.replies import TOO_MANY_CALLS
 from tools.llm.scripted import Reply, Rule, rules
 from tools.settings import get_settings
 

@@ -12,8 +12,8 @@ from pizzeria_agent.agent import build_agent
 from tests.chat import APP, Chat
 from tests.fake_ollama import FakeOllama, free_port
 from tests.pizzeria.helpers import KNOWN, lines
-from tools.llm.guards import MODEL_DOWN
 from tools.llm.models import build_model
+from tools.llm.replies import MODEL_DOWN
 from tools.llm.scripted import ScriptedLlm
 from tools.settings import get_settings
 

@@ -6,14 +6,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tools.pizzeria.menu import load_menu
-from tools.pizzeria.resolver import (
-    ResolveError,
-    parse_quantity,
-    resolve_item,
-    resolve_line,
-    resolve_size,
-)
+from tools.pizzeria.menu import MenuItem, load_menu
+from tools.pizzeria.quantities import ResolveError, parse_quantity
+from tools.pizzeria.resolver import find_mentions, resolve_line, resolve_size
+
+
+def resolve_item(text: str) -> MenuItem | None:
+    """The first menu item `text` names, as the tools read it."""
+    mentions = find_mentions(text)
+    return load_menu().item(mentions[0].item_id) if mentions else None
+
 
 ITEM_SPELLINGS = {
     "muzzarella": ["muzza", "muzzas", "Muzzarella", "MUZZA", "musarela", "musarella", "mozzarella", "mozarella", "muzarela", "muza", "muzzarela", "muzzarrella"],

@@ -3,7 +3,7 @@
 Scripted model, a fixed script per customer, the default embedded stores (JSON
 files, the SQLite shop with embedded Chroma), both agents sharing one session
 service as the gateway does: in memory, and the default embedded one
-(`tools.sessions` on a SQLite file). Every customer says different things, so any bleed between sessions shows:
+(`gateway.sessions` on a SQLite file). Every customer says different things, so any bleed between sessions shows:
 
 - pizzeria: greet, name, a pizza, some empanadas, "eso es todo", "sí", address.
   `pedidos.json` ends with exactly one order per customer, with that customer's
@@ -34,13 +34,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ecommerce_agent.agent import build_agent as build_shop_agent
 from ecommerce_agent.demo_policy import demo_policy as shop_policy
+from gateway.sessions import create_session_service
 from pizzeria_agent.agent import build_agent as build_pizzeria_agent
 from pizzeria_agent.demo_policy import demo_policy as pizzeria_policy
-from tools.llm.guards import MODEL_DOWN, TOO_MANY_CALLS
+from tools.llm.replies import MODEL_DOWN, TOO_MANY_CALLS
 from tools.llm.scripted import ScriptedLlm
 from tools.pizzeria import stores
-from tools.pizzeria.operations import STORE_DOWN
-from tools.sessions import create_session_service
+from tools.pizzeria.replies import STORE_DOWN
 from tools.shop import agent_tools, permissions
 from tools.shop.schema import customers, orders
 

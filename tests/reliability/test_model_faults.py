@@ -29,8 +29,8 @@ from tests.ecommerce.test_conversations import APP as SHOP_APP
 from tests.ecommerce.test_conversations import C0001, ShopChat
 from tests.fake_ollama import FakeOllama
 from tests.pizzeria.helpers import KNOWN, lines
-from tools.llm.guards import MODEL_DOWN, TOO_MANY_CALLS
 from tools.llm.models import build_model
+from tools.llm.replies import MODEL_DOWN, TOO_MANY_CALLS
 from tools.llm.scripted import ScriptedLlm
 from tools.settings import get_settings
 

@@ -20,14 +20,8 @@ from hypothesis import strategies as st
 from tools.pizzeria import order as order_math
 from tools.pizzeria.menu import load_menu
 from tools.pizzeria.order import Order
-from tools.pizzeria.resolver import (
-    MAX_QUANTITY,
-    Line,
-    ResolveError,
-    find_mentions,
-    parse_quantity,
-    resolve_line,
-)
+from tools.pizzeria.quantities import MAX_QUANTITY, ResolveError, parse_quantity
+from tools.pizzeria.resolver import Line, find_mentions, resolve_line
 from tools.settings import DATA_ROOT
 from tools.shop.money import format_ars, percent_of, pesos, to_cents
 from tools.shop.pricing import TIER_DISCOUNT_PERCENT, _discount_cents, quote

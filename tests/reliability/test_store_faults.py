@@ -32,7 +32,7 @@ from tests.ecommerce.test_conversations import C0001, ShopChat
 from tests.pizzeria.helpers import KNOWN
 from tests.reliability.pg_private import PrivatePostgres
 from tests.shop_runtime import shop_runtime_on
-from tools.pizzeria import operations, stores
+from tools.pizzeria import replies, stores
 from tools.pizzeria.state import initial_state
 from tools.settings import REPO_ROOT
 from tools.shop import agent_tools, permissions, runtime
@@ -133,7 +133,7 @@ async def test_order_saved_on_a_broken_disk_fails_cleanly_and_is_saved_once_fixe
         leftovers = [p.name for p in tiny_disk.iterdir() if p.suffix == ".tmp"]
     finally:
         _repair(tiny_disk, fault)
-    assert failed.reply == operations.STORE_DOWN, "a clear Spanish reply, no traceback"
+    assert failed.reply == replies.STORE_DOWN, "a clear Spanish reply, no traceback"
     assert after == before, "nothing half-written"
     assert all(json.loads(raw) is not None for raw in after.values())
     assert leftovers == []

@@ -24,6 +24,7 @@ from google.genai import types
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ecommerce_agent.agent import TOOLS as SPECIALIST_TOOLS
 from tools.crypto import get_cipher
 from tools.llm.scripted import Reply, Rule, ScriptedLlm, rules
 from tools.shop import agent_tools
@@ -32,7 +33,6 @@ from tools.shop.money import to_cents
 from tools.shop.permissions import (
     NOT_IDENTIFIED_REFUSAL,
     ROLE_TOOLS,
-    SPECIALIST_TOOLS,
     STAFF_ONLY_REFUSAL,
     enforce_permissions,
 )

@@ -20,7 +20,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.keys import LOOKUP, NEW, OLD, keys, use_keys  # noqa: F401  (keys: autouse fixture)
-from tools import crypto
+from tools import crypto, key_rotation
 from tools.crypto import FieldCipher, UndecryptableValue
 from tools.settings import REPO_ROOT
 from tools.shop import db
@@ -191,7 +191,7 @@ def test_rotate_command_moves_everything_to_the_new_key(tmp_path: Path, monkeypa
     asyncio.run(seed_file(url))
     use_keys(monkeypatch, f"{NEW},{OLD}")  # step 2: the new key prepended
     done = subprocess.run(
-        [sys.executable, "-m", "tools.crypto", "rotate", "--database-url", url, "--batch", "4"],
+        [sys.executable, "-m", "tools.key_rotation", "rotate", "--database-url", url, "--batch", "4"],
         capture_output=True, text=True, cwd=REPO_ROOT, env=dict(os.environ), timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
@@ -212,5 +212,5 @@ def test_rotate_rehash_follows_a_new_lookup_key(tmp_path: Path, monkeypatch: pyt
     asyncio.run(seed_file(url))
     use_keys(monkeypatch, OLD, lookup="another-lookup-key")
     assert asyncio.run(lookups(url)) == (C0001["email"], None, C0001_ADDRESS)  # hashes under the old lookup key
-    assert crypto.main(["rotate", "--rehash", "--database-url", url]) == 0
+    assert key_rotation.main(["rotate", "--rehash", "--database-url", url]) == 0
     assert asyncio.run(lookups(url)) == (C0001["email"], "C0001", C0001_ADDRESS)

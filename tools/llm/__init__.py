@@ -1,4 +1,4 @@
-"""Model plumbing shared by both agents: model factory, scripted model, turn guards."""
+"""Shared by both agents: the coordinator skeleton, typed state, the model factory, the scripted model, turn guards, handoff."""
 
 import os
 

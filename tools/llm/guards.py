@@ -23,6 +23,8 @@ from google.adk.models.llm_response import LlmResponse
 from google.adk.tools import BaseTool, ToolContext
 from google.genai import types
 
+from tools.llm.message import read_message
+from tools.llm.replies import MODEL_DOWN, TOO_MANY_CALLS
 from tools.observability import record_tool_error
 from tools.settings import get_settings
 
@@ -30,8 +32,6 @@ log = logging.getLogger(__name__)
 
 MODEL_CALLS_KEY = "temp:model_calls"
 UNKNOWN_TOOL = "(unknown)"
-TOO_MANY_CALLS = "Perdón, me enredé con eso. ¿Me lo decís de otra forma?"
-MODEL_DOWN = "Perdón, tengo un problema técnico y no puedo responder ahora. Probá de nuevo en un ratito: lo que pediste sigue guardado."
 
 
 def text_response(text: str) -> LlmResponse:
@@ -44,12 +44,11 @@ def model_calls_this_turn(state: Any, invocation_id: str) -> int:
 
 
 def cap_model_calls(callback_context: CallbackContext, llm_request: LlmRequest) -> LlmResponse | None:
-    """Truncate over-long customer text, and refuse calls past the per-turn cap."""
-    limit = get_settings().max_message_chars
+    """Send the customer's text as the coordinator read it (cut to size), and refuse calls past the per-turn cap."""
     for content in llm_request.contents:
         for part in content.parts or []:
-            if content.role == "user" and part.text and len(part.text) > limit:
-                part.text = part.text[:limit]
+            if content.role == "user" and part.text:
+                part.text = read_message(part.text).text
     invocation_id = callback_context.invocation_id
     calls = model_calls_this_turn(callback_context.state, invocation_id)
     if calls >= get_settings().max_model_calls_per_turn:

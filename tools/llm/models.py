@@ -4,10 +4,14 @@
 `OLLAMA_API_BASE` with `num_ctx=LLM_NUM_CTX`; any other LiteLLM string works the
 same way (`openai/<alias>` for an OpenAI-compatible server such as llama.cpp's).
 `LLM_MODEL=scripted` plugs in the offline scripted model with the agent's demo
-policy, so `adk run` works on a machine with no model server at all.
+policy, so `adk run` works on a machine with no model server at all. The policy is
+named by import path ("pizzeria_agent.demo_policy:demo_policy") and imported only
+then: a production agent never loads its demo script.
 """
 
 from __future__ import annotations
+
+import importlib
 
 from google.adk.models.base_llm import BaseLlm
 
@@ -15,10 +19,11 @@ from tools.llm.scripted import Policy, ScriptedLlm
 from tools.settings import Settings, get_settings
 
 
-def build_model(demo_policy: Policy | None = None, settings: Settings | None = None) -> BaseLlm:
+def build_model(demo_policy: str | None = None, settings: Settings | None = None) -> BaseLlm:
+    """The configured model; `demo_policy` ("module:function") is what the scripted model does."""
     settings = settings or get_settings()
     if settings.llm_model == "scripted":
-        return ScriptedLlm(policy=demo_policy)
+        return ScriptedLlm(policy=_load_policy(demo_policy) if demo_policy else None)
     from google.adk.models.lite_llm import LiteLlm  # imports litellm: only when used
 
     extra: dict[str, object] = {}
@@ -32,3 +37,9 @@ def build_model(demo_policy: Policy | None = None, settings: Settings | None = N
         num_retries=0,
         **extra,
     )
+
+
+def _load_policy(path: str) -> Policy:
+    module, _, name = path.partition(":")
+    policy: Policy = getattr(importlib.import_module(module), name)
+    return policy

@@ -16,14 +16,12 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from tools.jsonstore import StoreError
-from tools.pizzeria import stores
-from tools.pizzeria.menu import format_price, load_menu
+from tools.pizzeria import replies, stores
+from tools.pizzeria.menu import load_menu
 from tools.pizzeria.order import Order
 from tools.pizzeria.resolver import find_mentions
 from tools.pizzeria.state import PizzeriaState
 from tools.text import clean_text, normalize
-
-STORE_DOWN = "Perdón, tuve un problema guardando los datos. Probá de nuevo en un momento; no perdiste nada."
 
 
 class Outcome(BaseModel):
@@ -96,15 +94,15 @@ def register_name(state: Mapping[str, Any], name: str) -> Outcome:
     st = PizzeriaState.of(state)
     cleaned = clean_name(str(name or ""))
     if cleaned is None:
-        return Outcome(ok=False, message="No entendí tu nombre. ¿Me lo escribís de nuevo? Por ejemplo: «Ana».")
+        return Outcome(ok=False, message=replies.name_not_understood())
     try:
         stores.customers().register(st.user_id, cleaned)
     except StoreError:
-        return Outcome(ok=False, message=STORE_DOWN)
+        return Outcome(ok=False, message=replies.STORE_DOWN)
     return Outcome(
         ok=True,
-        message=f"¡Gracias, {cleaned.split()[0]}! " + ("¿Algo más?" if st.current_order.get("items") else "¿Qué te gustaría pedir?"),
-        delta={"user_identified": True, "user_name": cleaned, "awaiting_user_name": False},
+        message=replies.thanks_for_name(cleaned, ordering=bool(st.current_order.get("items"))),
+        delta=PizzeriaState.delta(user_identified=True, user_name=cleaned, awaiting_user_name=False),
         data={"name": cleaned},
     )
 
@@ -133,15 +131,12 @@ def save_address(state: Mapping[str, Any], address: str) -> Outcome:
     st = PizzeriaState.of(state)
     cleaned = clean_address(address)
     if cleaned is None:
-        return Outcome(
-            ok=False,
-            message="Necesito la calle y la altura para el envío, por ejemplo «Av. Corrientes 1234, 5° B».",
-        )
+        return Outcome(ok=False, message=replies.address_needed())
     try:
         stores.customers().remember_address(st.user_id, cleaned)
     except StoreError:
         pass  # remembering it for next time is a convenience; this order still has it
-    return Outcome(ok=True, message=f"Anoté la dirección: {cleaned}.", delta={"address": cleaned})
+    return Outcome(ok=True, message=replies.address_noted(cleaned), delta=PizzeriaState.delta(address=cleaned))
 
 
 # --------------------------------------------------------------------------- confirmation and finalization
@@ -154,8 +149,8 @@ def current_order(state: Mapping[str, Any]) -> Order:
 def confirm(state: Mapping[str, Any]) -> Outcome:
     order = current_order(state)
     if order.is_empty:
-        return Outcome(ok=False, message="Tu pedido está vacío. ¿Qué te gustaría pedir?")
-    return Outcome(ok=True, message="¡Pedido confirmado!", delta={"order_confirmed": True, "changes_requested": False})
+        return Outcome(ok=False, message=replies.nothing_to_confirm())
+    return Outcome(ok=True, message=replies.confirmed(), delta=PizzeriaState.delta(order_confirmed=True, changes_requested=False))
 
 
 def finalize(state: Mapping[str, Any]) -> Outcome:
@@ -163,13 +158,13 @@ def finalize(state: Mapping[str, Any]) -> Outcome:
     st = PizzeriaState.of(state)
     order = current_order(state)
     if st.finalized_order_key and st.finalized_order_key == st.order_key and st.last_order_id:
-        return Outcome(ok=True, message=_saved_message(st.last_order_id, order.total), data={"order_id": st.last_order_id})
+        return Outcome(ok=True, message=replies.order_saved(st.last_order_id, order.total), data={"order_id": st.last_order_id})
     if order.is_empty:
-        return Outcome(ok=False, message="No hay nada en el pedido para guardar.")
+        return Outcome(ok=False, message=replies.nothing_to_save())
     if not st.order_confirmed:
-        return Outcome(ok=False, message="Falta que confirmes el pedido antes de guardarlo.")
+        return Outcome(ok=False, message=replies.confirm_first())
     if not st.address:
-        return Outcome(ok=False, message="Falta la dirección de entrega.")
+        return Outcome(ok=False, message=replies.address_missing())
     record = {
         "user_id": st.user_id,
         "customer_name": st.user_name,
@@ -180,15 +175,11 @@ def finalize(state: Mapping[str, Any]) -> Outcome:
     try:
         saved, _created = stores.orders().save_once(st.order_key, record)
     except StoreError:
-        return Outcome(ok=False, message=STORE_DOWN)
+        return Outcome(ok=False, message=replies.STORE_DOWN)
     return Outcome(
         ok=True,
-        message=_saved_message(saved.order_id, saved.total),
-        delta={"last_order_id": saved.order_id, "finalized_order_key": st.order_key},
+        message=replies.order_saved(saved.order_id, saved.total),
+        delta=PizzeriaState.delta(last_order_id=saved.order_id, finalized_order_key=st.order_key),
         data={"order_id": saved.order_id, "total": saved.total},
     )
 
-
-def _saved_message(order_id: int, total: int) -> str:
-    eta = load_menu().delivery_eta
-    return f"¡Listo! Tu pedido #{order_id} por {format_price(total)} ya está en camino a la cocina. Llega en {eta}. ¡Gracias!"

@@ -6,8 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from tools.pizzeria import replies
 from tools.pizzeria.menu import Menu, format_price
-from tools.pizzeria.resolver import Line, ResolveError
+from tools.pizzeria.quantities import ResolveError
+from tools.pizzeria.resolver import Line
 
 
 class OrderLine(BaseModel):
@@ -52,11 +54,8 @@ class Order(BaseModel):
         return [Line(item_id=i.item_id, size=i.size, quantity=i.quantity) for i in self.items]
 
     def render(self) -> str:
-        """Spanish summary, one line per item and the total."""
-        if not self.items:
-            return "Tu pedido está vacío."
-        body = "\n".join(f"• {line.describe()}: {format_price(line.subtotal)}" for line in self.items)
-        return f"{body}\nTotal: {format_price(self.total)}"
+        """The Spanish summary the customer reads (`replies.order_summary`)."""
+        return replies.order_summary(self)
 
     def one_line(self) -> str:
         """Compact form for model instructions: "2 x Muzzarella grande; 1 x Flan (total $31.300)"."""
@@ -94,7 +93,7 @@ def remove(order: Order, item_id: str, size: str | None, quantity: int | None, m
     """Remove `quantity` units (all when None) of an item, in one size or any."""
     lines = order.lines()
     if not any(l.item_id == item_id and (size is None or l.size == size) for l in lines):
-        raise ResolveError(f"No tenés {menu.item(item_id).name} en el pedido.")
+        raise ResolveError(replies.not_in_order(menu.item(item_id).name))
     remaining = quantity
     kept = []
     for line in lines:
@@ -111,9 +110,9 @@ def change(order: Order, item_id: str, size: str | None, quantity: int | None, m
     lines = order.lines()
     matching = [l for l in lines if l.item_id == item_id]
     if not matching:
-        raise ResolveError(f"No tenés {menu.item(item_id).name} en el pedido.")
+        raise ResolveError(replies.not_in_order(menu.item(item_id).name))
     if size is not None and size not in menu.item(item_id).prices:
-        raise ResolveError(f"{menu.item(item_id).name} no viene en ese tamaño.")
+        raise ResolveError(replies.size_not_offered(menu.item(item_id).name))
     merged = Line(
         item_id=item_id,
         size=size or matching[0].size,

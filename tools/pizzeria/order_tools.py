@@ -6,20 +6,19 @@ from typing import Any
 
 from google.adk.tools import ToolContext
 
-from tools.pizzeria import operations
+from tools.pizzeria import operations, replies
 from tools.pizzeria import order as order_math
-from tools.pizzeria.menu import format_price, load_menu
+from tools.pizzeria.menu import load_menu
+from tools.pizzeria.quantities import ResolveError, check_quantity, parse_quantity
 from tools.pizzeria.resolver import (
     Line,
     Mention,
-    ResolveError,
-    check_quantity,
     find_mentions,
-    parse_quantity,
     resolve_line,
     resolve_size,
     unknown_item_message,
 )
+from tools.pizzeria.state import PizzeriaState
 from tools.pizzeria.turn import apply, finish, not_yet_added
 
 
@@ -45,11 +44,11 @@ def _target(item: Any) -> Mention:
 
 
 def _save(ctx: ToolContext, order: order_math.Order) -> None:
-    apply(ctx, {"current_order": order.to_state()})
+    apply(ctx, PizzeriaState.delta(current_order=order.to_state()))
 
 
 def _total_line(order: order_math.Order) -> str:
-    return f"Total: {format_price(order.total)}. ¿Algo más?"
+    return replies.total_line(order.total)
 
 
 def add_item_to_order(
@@ -77,8 +76,8 @@ def add_item_to_order(
     order = order_math.add(order, added, menu)
     _save(tool_context, order)
     done = [f"{l.quantity} x {menu.item(l.item_id).name} {menu.size_label(menu.item(l.item_id), l.size).split(' (')[0]}" for l in added]
-    again = "Eso ya lo agregué." if repeated and not added else ""
-    parts = [f"Agregué {', '.join(done)}." if done else again, *errors]
+    again = replies.already_added() if repeated and not added else ""
+    parts = [replies.added(done) if done else again, *errors]
     result = {"ok": not errors, "message": " ".join(p for p in parts if p), "order": order.one_line()}
     if done:
         result["followup"] = _total_line(order)
@@ -104,14 +103,14 @@ def remove_item_from_order(
         qty = parse_quantity(quantity)
         qty = target.quantity if qty is None else qty
         if qty is not None and qty < 1:
-            raise ResolveError("La cantidad a sacar tiene que ser al menos 1.")
+            raise ResolveError(replies.REMOVE_AT_LEAST_ONE)
         chosen_size = (resolve_size(menu.item(target.item_id), size, menu) if size else None) or target.size
         order = order_math.remove(order, target.item_id, chosen_size, qty, menu)
     except ResolveError as exc:
-        return finish(tool_context, set(), {"ok": False, "message": f"{exc} Tu pedido: {order.one_line()}."})
+        return finish(tool_context, set(), {"ok": False, "message": f"{exc} {replies.your_order(order.one_line())}"})
     _save(tool_context, order)
-    followup = _total_line(order) if not order.is_empty else "Tu pedido quedó vacío. ¿Qué te gustaría pedir?"
-    result = {"ok": True, "message": f"Listo, saqué {menu.item(target.item_id).name}.", "followup": followup, "order": order.one_line()}
+    followup = _total_line(order) if not order.is_empty else replies.order_now_empty()
+    result = {"ok": True, "message": replies.removed(menu.item(target.item_id).name), "followup": followup, "order": order.one_line()}
     return finish(tool_context, {target.item_id}, result)
 
 
@@ -136,9 +135,9 @@ def change_item(item: str, tool_context: ToolContext, size: str = "", quantity: 
             new_qty = check_quantity(new_qty)
         order = order_math.change(order, target.item_id, new_size, new_qty, menu)
     except ResolveError as exc:
-        return finish(tool_context, set(), {"ok": False, "message": f"{exc} Tu pedido: {order.one_line()}."})
+        return finish(tool_context, set(), {"ok": False, "message": f"{exc} {replies.your_order(order.one_line())}"})
     _save(tool_context, order)
-    result = {"ok": True, "message": f"Listo, cambié {product.name}.", "followup": _total_line(order), "order": order.one_line()}
+    result = {"ok": True, "message": replies.changed(product.name), "followup": _total_line(order), "order": order.one_line()}
     return finish(tool_context, {target.item_id}, result)
 
 
@@ -158,6 +157,6 @@ def confirm_order(tool_context: ToolContext) -> dict[str, Any]:
 
 def request_changes(tool_context: ToolContext) -> dict[str, Any]:
     """Vuelve a la toma del pedido porque el cliente quiere cambiar o agregar algo."""
-    apply(tool_context, {"changes_requested": True, "order_confirmed": False})
+    apply(tool_context, PizzeriaState.delta(changes_requested=True, order_confirmed=False))
     tool_context.actions.skip_summarization = True
-    return {"ok": True, "message": "Dale, ¿qué querés cambiar o agregar?"}
+    return {"ok": True, "message": replies.what_to_change()}

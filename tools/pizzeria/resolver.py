@@ -9,44 +9,29 @@ here is pure and synchronous; tests exercise it directly.
 from __future__ import annotations
 
 import difflib
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 
 from pydantic import BaseModel
 
+from tools.pizzeria import replies
 from tools.pizzeria.menu import Menu, MenuItem, load_menu
+from tools.pizzeria.quantities import (
+    FILLER,
+    ResolveError,
+    check_quantity,
+    last_quantity,
+    parse_quantity,
+    suffix_quantity,
+)
 from tools.text import normalize
 
-MAX_QUANTITY = 30
-"""More than this in one line is a phone call, not a chat order."""
-
-_NUMBER_WORDS = {
-    "un": 1, "uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6,
-    "siete": 7, "ocho": 8, "nueve": 9, "diez": 10, "once": 11, "doce": 12, "trece": 13,
-    "catorce": 14, "quince": 15, "dieciseis": 16, "diecisiete": 17, "dieciocho": 18, "diecinueve": 19,
-    "veinte": 20, "veintiun": 21, "veintiuno": 21, "veintiuna": 21, "veintidos": 22, "veintitres": 23,
-    "veinticuatro": 24, "veinticinco": 25, "veintiseis": 26, "veintisiete": 27, "veintiocho": 28,
-    "veintinueve": 29, "treinta": 30, "cuarenta": 40, "cincuenta": 50, "cien": 100,
-    "mil": 1000, "millon": 1_000_000, "cero": 0, "ninguna": 0, "ninguno": 0,
-}
-_DIGITS = re.compile(r"^(?:x)?(\d+(?:[.,]\d+)?(?:e\d+)?)(?:x)?$")
-_FRACTION = re.compile(r"^\d+/\d+$")
-_HALF = {"media", "medio"}
-NOT_WHOLE = "Las cantidades van en unidades enteras, por ejemplo 1 o 2."
-UNREADABLE = "No entendí la cantidad. Decime un número, por ejemplo 2."
 _CATEGORY_WORDS = {
     "pizza": "pizzas", "pizzas": "pizzas", "empanada": "empanadas", "empanadas": "empanadas",
     "bebida": "bebidas", "bebidas": "bebidas", "gaseosa": "bebidas", "gaseosas": "bebidas",
     "postre": "postres", "postres": "postres",
 }
-_FILLER = {"de", "del", "la", "las", "el", "los", "con", "y", "e", "mas", "tambien", "x", "por", "porfa"}
-
-
-class ResolveError(ValueError):
-    """A line that cannot be resolved; `str(error)` is a Spanish message for the customer."""
 
 
 class Line(BaseModel):
@@ -167,79 +152,7 @@ def _match_at(tokens: list[str], pos: int, index: _Index, fuzzy: bool) -> tuple[
     return best
 
 
-# --------------------------------------------------------------------------- quantities
-
-
-def parse_quantity(value: object) -> int | None:
-    """A quantity from an int, "2", "dos", "2 x", "x2", "un par", "una docena" (= 12).
-
-    Returns None when nothing numeric is there; raises ResolveError for fractional
-    values ("2,5", "dos y media", "1/2") and for values that are no number at all
-    (NaN, lists). Negative values ("-3", "menos tres") are returned for
-    `check_quantity`, which refuses them (and anything above MAX_QUANTITY) with a reason.
-    """
-    if value is None or value == "":
-        return None
-    if isinstance(value, (bool, list, tuple, dict, set)) or (isinstance(value, float) and math.isnan(value)):
-        raise ResolveError(UNREADABLE)
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if math.isinf(value):
-            return int(math.copysign(MAX_QUANTITY + 1, value))  # refused alike by check_quantity
-        if not value.is_integer():
-            raise ResolveError(NOT_WHOLE)
-        return int(value)
-    raw = str(value).strip()
-    negative = re.match(r"^-\s*(\d+)$", raw)
-    if negative:
-        return -int(negative.group(1)[:9])  # check_quantity refuses it with a reason; 9 digits say as much as 5000
-    tokens = normalize(raw).split()
-    if tokens[:1] == ["menos"] and len(tokens) > 1:
-        rest = parse_quantity(" ".join(tokens[1:]))
-        return -rest if rest is not None else None
-    if _HALF & set(tokens) and tokens[:2] != ["media", "docena"] or any(_FRACTION.match(t) for t in tokens):
-        raise ResolveError(NOT_WHOLE)
-    if tokens[:2] in (["un", "par"], ["par"]):
-        return 2
-    if tokens[:2] == ["media", "docena"]:
-        return 6
-    if tokens[:2] in (["una", "docena"], ["1", "docena"]) or tokens[:1] == ["docena"]:
-        return 12
-    for token in tokens:
-        if token in _NUMBER_WORDS:
-            return _NUMBER_WORDS[token]
-        match = _DIGITS.match(token)
-        if match:
-            number = Decimal(match.group(1).replace(",", "."))
-            if number > MAX_QUANTITY:
-                return MAX_QUANTITY + 1  # refused alike; "1e999999999" is never expanded
-            if number != int(number):
-                raise ResolveError(NOT_WHOLE)
-            return int(number)
-    return None
-
-
-def check_quantity(quantity: int) -> int:
-    """`quantity` if it is a sensible order quantity, else ResolveError."""
-    if quantity < 1:
-        raise ResolveError("La cantidad tiene que ser al menos 1.")
-    if quantity > MAX_QUANTITY:
-        raise ResolveError(
-            f"Por chat tomamos hasta {MAX_QUANTITY} unidades de cada cosa. "
-            "Para pedidos más grandes llamanos por teléfono."
-        )
-    return quantity
-
-
 # --------------------------------------------------------------------------- items and sizes
-
-
-def resolve_item(text: str, menu: Menu | None = None) -> MenuItem | None:
-    """The single menu item `text` names ("muzza", "fugaza", "empanadas de carne"), or None."""
-    mentions = find_mentions(text, menu)
-    menu = menu or load_menu()
-    return menu.item(mentions[0].item_id) if mentions else None
 
 
 def resolve_size(item: MenuItem, text: object, menu: Menu | None = None) -> str | None:
@@ -285,7 +198,7 @@ def find_mentions(text: str, menu: Menu | None = None) -> list[Mention]:
     pos = 0
     while pos < len(tokens):
         found = _match_at(tokens, pos, index, fuzzy=False) or _match_at(tokens, pos, index, fuzzy=True)
-        if found and not (found[1] == 1 and tokens[pos] in _FILLER):
+        if found and not (found[1] == 1 and tokens[pos] in FILLER):
             spans.append((pos, pos + found[1], found[0]))
             pos += found[1]
         else:
@@ -304,9 +217,9 @@ def find_mentions(text: str, menu: Menu | None = None) -> list[Mention]:
             if "docena" in before or "docenas" in before:
                 size, quantity = _dozen(before, item)
             else:
-                quantity = _last_quantity(before)
+                quantity = last_quantity(before)
                 if quantity is None:
-                    quantity = _suffix_quantity(after)
+                    quantity = suffix_quantity(after)
         except ResolveError as exc:
             quantity, problem = None, str(exc)
         mentions.append(Mention(item_id, size, quantity, start, problem))
@@ -322,7 +235,7 @@ def _dozen(before: list[str], item: MenuItem) -> tuple[str | None, int | None]:
     at = before.index("docena") if "docena" in before else before.index("docenas")
     if at and before[at - 1] in ("media", "1/2"):
         return ("unidad" if "unidad" in item.prices else None), 6
-    count = _last_quantity(before[:at])
+    count = last_quantity(before[:at])
     if "docena" in item.prices:
         return "docena", (count if count is not None else 1)
     return None, 12 * (count if count is not None else 1)
@@ -334,35 +247,6 @@ def _first_size(item: MenuItem, tokens: list[str], menu: Menu) -> str | None:
         found = _match_at(tokens, pos, index, fuzzy=False)
         if found:
             return found[0]
-    return None
-
-
-def _last_quantity(tokens: list[str]) -> int | None:
-    """The quantity written closest before an item ("y dos de muzza" -> 2, "menos dos" -> -2).
-
-    Raises ResolveError for a fraction right before the item ("media muzza", "2,5 muzzas", "½ muzza");
-    "medio litro de coca" is a size, not half a coca.
-    """
-    nearest = next((t for t in reversed(tokens) if t not in _FILLER), None)
-    if nearest in _HALF or (nearest and _FRACTION.match(nearest)):
-        raise ResolveError(NOT_WHOLE)
-    for pos in range(len(tokens) - 1, -1, -1):
-        token = tokens[pos]
-        if token == "par" and pos and tokens[pos - 1] == "un":
-            return 2
-        if token in _NUMBER_WORDS or _DIGITS.match(token):
-            quantity = parse_quantity(token)
-            return -quantity if quantity and pos and tokens[pos - 1] == "menos" else quantity
-    return None
-
-
-def _suffix_quantity(tokens: list[str]) -> int | None:
-    for token in tokens:
-        match = re.match(r"^x(\d+)$", token)
-        if match:
-            return int(match.group(1))
-    if len(tokens) >= 2 and tokens[0] == "x" and tokens[1].isdigit():
-        return int(tokens[1])
     return None
 
 
@@ -387,7 +271,7 @@ def resolve_line(item: object, quantity: object = None, size: object = None, men
     lines = []
     for mention in mentions:
         if mention.problem:
-            raise ResolveError(f"{menu.item(mention.item_id).name}: {mention.problem}")
+            raise ResolveError(replies.item_problem(menu.item(mention.item_id).name, mention.problem))
         single = len(mentions) == 1
         qty = mention.quantity if mention.quantity is not None else (explicit_quantity if single else None)
         lines.append(
@@ -412,13 +296,13 @@ def _make_line(item: MenuItem, quantity: int, size_text: str | None, parsed_size
     if size_text:
         size = resolve_size(item, size_text, menu)
         if size is None:
-            raise ResolveError(f"{item.name} viene en: {_size_list(item, menu)}. ¿Cuál querés?")
+            raise ResolveError(replies.sizes_offered(item.name, _size_list(item, menu)))
     if size is None:
         size = category.default_size
     if size is None:
-        raise ResolveError(f"¿De qué tamaño querés {item.name}? Tenemos {_size_list(item, menu)}.")
+        raise ResolveError(replies.which_size(item.name, _size_list(item, menu)))
     if size not in item.prices:
-        raise ResolveError(f"{item.name} viene en: {_size_list(item, menu)}. ¿Cuál querés?")
+        raise ResolveError(replies.sizes_offered(item.name, _size_list(item, menu)))
     return Line(item_id=item.id, size=size, quantity=quantity)
 
 
@@ -440,5 +324,4 @@ def unknown_item_message(text: str, menu: Menu | None = None) -> str:
         close = difflib.get_close_matches(normalize(text), list(names), n=4, cutoff=0.4)
         options = [names[c] for c in close] or [c.name for c in menu.categories]
     shown = (text[:40] + "…") if len(text) > 40 else text
-    prefix = f"No tenemos «{shown}»." if shown else "No entendí qué producto querés."
-    return f"{prefix} Opciones: {', '.join(options)}."
+    return replies.unknown_item(shown, options)

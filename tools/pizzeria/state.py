@@ -1,19 +1,20 @@
 """The pizzeria conversation's `session.state`: keys, phases and the typed view of them.
 
-Tools and the coordinator both read state through `PizzeriaState` and write it as
-plain deltas (`dict`), so the same domain operation can run inside a tool (writing
-`tool_context.state`) or on the coordinator's fast path (yielding an event's
-`state_delta`).
+Tools and the coordinator both read state through `PizzeriaState.of` and write it as
+deltas built by `PizzeriaState.delta` (a misspelled key fails there), so the same
+domain operation can run inside a tool (writing `tool_context.state`) or on the
+coordinator's fast path (yielding an event's `state_delta`).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from tools.llm.state import SessionState
 
 
 class Phase(StrEnum):
@@ -24,8 +25,8 @@ class Phase(StrEnum):
     FINALIZACION = "FINALIZACION"
 
 
-class PizzeriaState(BaseModel):
-    """Typed, read-only view of the session state."""
+class PizzeriaState(SessionState):
+    """The pizzeria's session state keys, typed."""
 
     conversation_phase: Phase = Phase.SALUDO
     user_id: str = ""
@@ -40,33 +41,20 @@ class PizzeriaState(BaseModel):
     finalized_order_key: str | None = None  # set by finalize_order once saved
     last_order_id: int | None = None
     saved_address: str | None = None  # the customer's address on file, offered at delivery
-    pending_request: str | None = None  # what a new customer asked before giving a name
     changes_requested: bool = False  # set by the confirmation agent's request_changes
-    last_reply: str | None = None  # the bot's previous message, context for the next turn
-
-    @classmethod
-    def of(cls, state: Mapping[str, Any]) -> PizzeriaState:
-        return cls.model_validate({k: state[k] for k in cls.model_fields if k in state})
 
 
 def initial_state(user_id: str) -> dict[str, Any]:
     """State for a brand-new conversation."""
-    return {
-        "conversation_phase": Phase.SALUDO.value,
-        "user_id": user_id,
-        "user_identified": False,
-        "user_name": None,
-        "awaiting_user_name": False,
-        **new_order_state(),
-    }
+    return PizzeriaState.delta(
+        conversation_phase=Phase.SALUDO, user_id=user_id, user_identified=False, user_name=None,
+        awaiting_user_name=False,
+    ) | new_order_state()
 
 
 def new_order_state() -> dict[str, Any]:
     """Delta that starts an empty order (after finalizing or cancelling)."""
-    return {
-        "current_order": {"items": [], "total": 0},
-        "address": None,
-        "order_confirmed": False,
-        "changes_requested": False,
-        "order_key": uuid.uuid4().hex,
-    }
+    return PizzeriaState.delta(
+        current_order={"items": [], "total": 0}, address=None, order_confirmed=False, changes_requested=False,
+        order_key=uuid.uuid4().hex,
+    )

@@ -162,7 +162,7 @@ def orders() -> OrderStore:
 
 
 def reseal_files(data_dir: Path, *, rehash: bool = False) -> dict[str, int]:
-    """Re-encrypt the runtime files in `data_dir` under the newest key (`python -m tools.crypto rotate`).
+    """Re-encrypt the runtime files in `data_dir` under the newest key (`python -m tools.key_rotation rotate`).
 
     Each file is rewritten in one atomic replace under its lock; a missing file is
     skipped. Returns the entries handled per file.

@@ -13,18 +13,17 @@ from typing import Any
 
 from google.adk.tools import ToolContext
 
-from tools.llm import events
+from tools.llm.message import customer_text
 from tools.pizzeria.menu import load_menu
 from tools.pizzeria.resolver import Line, find_mentions
-from tools.settings import get_settings
 
 _HANDLED = "temp:handled_items"
 _ADDED = "temp:added_lines"
 
 
 def user_text(ctx: ToolContext) -> str:
-    """The customer's message this turn, cut like the coordinator cuts it."""
-    return events.user_text(ctx.user_content)[: get_settings().max_message_chars]
+    """The customer's message this turn, as the coordinator read it."""
+    return customer_text(ctx.user_content)
 
 
 def finish(ctx: ToolContext, handled_item_ids: set[str], result: dict[str, Any]) -> dict[str, Any]:
@@ -65,5 +64,6 @@ def not_yet_added(ctx: ToolContext, lines: list[Line]) -> tuple[list[Line], list
 
 
 def apply(ctx: ToolContext, delta: dict[str, Any]) -> None:
+    """Write a delta built with `PizzeriaState.delta` into the tool's state."""
     for key, value in delta.items():
         ctx.state[key] = value

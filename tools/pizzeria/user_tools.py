@@ -1,4 +1,9 @@
-"""Customer identification and delivery address tools (identity comes from the session)."""
+"""Name and delivery address tools (the customer is always the session's; identifying them is the coordinator's job).
+
+The coordinator looks the session's user id up in `clientes.json` before any
+specialist runs (a step code can take never waits on a model), so no specialist
+has an identification tool.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +11,8 @@ from typing import Any
 
 from google.adk.tools import ToolContext
 
-from tools.jsonstore import StoreError
-from tools.pizzeria import operations, stores
+from tools.pizzeria import operations
 from tools.pizzeria.turn import apply
-
-
-def check_user_in_db(tool_context: ToolContext) -> dict[str, Any]:
-    """Busca al cliente de esta conversación en la base de clientes.
-
-    Devuelve si es un cliente conocido y su nombre. No recibe argumentos: el
-    cliente es siempre el de la sesión.
-    """
-    user_id = tool_context.user_id
-    try:
-        customer = stores.customers().get(user_id)
-    except StoreError:
-        return {"ok": False, "message": operations.STORE_DOWN}
-    if customer is None:
-        return {"ok": True, "known": False, "message": "Cliente nuevo: pedile su nombre."}
-    apply(tool_context, {"user_identified": True, "user_name": customer.name, "saved_address": customer.address})
-    return {"ok": True, "known": True, "name": customer.name, "message": f"Cliente conocido: {customer.name}."}
 
 
 def extract_and_register_name(name: str, tool_context: ToolContext) -> dict[str, Any]:

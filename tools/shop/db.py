@@ -5,7 +5,7 @@ default, a file created and migrated on first use) or
 `postgresql+asyncpg://user@host:5432/db`. SQLAlchemy Core builds every statement,
 so all SQL is parameterized; the few dialect differences (pragmas, advisory
 locks) live here, and so does `reseal_all`, the sweep that (re-)encrypts every
-`ENCRYPTED_COLUMNS` value under the newest key (`python -m tools.crypto rotate`).
+`ENCRYPTED_COLUMNS` value under the newest key (`python -m tools.key_rotation rotate`).
 """
 
 from __future__ import annotations

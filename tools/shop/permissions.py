@@ -24,30 +24,16 @@ table, or a database error while checking, is refused.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from google.adk.tools import BaseTool, ToolContext
 
-from tools.shop import agent_tools as t
 from tools.shop.catalog import customer_by_user_id
 from tools.shop.runtime import get_engine
 
 log = logging.getLogger(__name__)
 
 ROLES = ("customer", "premium_customer", "support_staff")
-
-ToolFunction = Callable[..., Awaitable[dict[str, Any]]]
-
-SPECIALIST_TOOLS: dict[str, list[ToolFunction]] = {
-    "category_agent": [t.list_categories, t.find_categories],
-    "product_agent": [t.search_catalog, t.product_details, t.compare_products],
-    "promotions_agent": [t.my_promotions, t.redeem_coupon_code],
-    "tracking_agent": [t.track_order, t.my_recent_orders, t.lookup_any_order],
-    "support_agent": [t.search_help, t.open_support_ticket],
-    "invoice_agent": [t.request_invoice],
-}
-"""Each specialist's function tools, for `LlmAgent(tools=...)` in the agent module."""
 
 PUBLIC_TOOLS: frozenset[str] = frozenset(
     {"list_categories", "find_categories", "search_catalog", "product_details", "compare_products", "search_help"}
@@ -66,8 +52,7 @@ ROLE_TOOLS: dict[str, frozenset[str]] = {
     "support_staff": CUSTOMER_TOOLS | STAFF_ONLY_TOOLS,
 }
 
-ALL_TOOLS: frozenset[str] = frozenset(fn.__name__ for fns in SPECIALIST_TOOLS.values() for fn in fns)
-assert ALL_TOOLS == ROLE_TOOLS["support_staff"], "every specialist tool must be in the role table"
+ALL_TOOLS: frozenset[str] = ROLE_TOOLS["support_staff"]
 
 STAFF_ONLY_REFUSAL = {
     "ok": False,

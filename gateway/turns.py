@@ -19,24 +19,19 @@ from google.adk.agents import BaseAgent
 from google.adk.runners import Runner
 from google.adk.sessions import BaseSessionService, Session
 from google.genai import types
-from pydantic import BaseModel
 
-from tools.gateway.inbox import Inbox, Pending
-from tools.llm.guards import MODEL_DOWN
+from gateway.agents import SERVINGS
+from gateway.inbox import Inbox, Pending
+from tools.llm.replies import MODEL_DOWN
+from tools.llm.serving import TurnSummary
 from tools.observability import record_turn
 
 log = logging.getLogger(__name__)
 
-APPS = {"pizzeria": "pizzeria_agent", "ecommerce": "ecommerce_agent"}
-"""Public agent name in URLs → ADK app name (the same sessions ADK's own API shows)."""
 
-
-class TurnResult(BaseModel):
+class TurnResult(TurnSummary):
     session_id: str
     reply: str
-    phase: str | None = None  # pizzeria
-    intent: str | None = None  # e-commerce
-    handed_off: bool = False
     duplicate: bool = False
 
 
@@ -48,7 +43,7 @@ class Conversation:
 
     @property
     def app_name(self) -> str:
-        return APPS[self.agent]
+        return SERVINGS[self.agent].app_name
 
     @property
     def key(self) -> str:
@@ -91,7 +86,7 @@ class Turns:
         self.sessions, self.inbox = sessions, inbox
         self.agents = agents
         self.runners = {
-            name: Runner(app_name=APPS[name], agent=agent, session_service=sessions, auto_create_session=False)
+            name: Runner(app_name=SERVINGS[name].app_name, agent=agent, session_service=sessions, auto_create_session=False)
             for name, agent in agents.items()
         }
 
@@ -104,14 +99,8 @@ class Turns:
         await self.inbox.drain(conversation.key, lambda pending: self.run(conversation, pending, state))
         reply = await self.inbox.reply_to(message_id)
         session = await self._session(conversation)
-        return TurnResult(
-            session_id=conversation.session_id,
-            reply=reply or "",
-            phase=session.state.get("conversation_phase"),
-            intent=session.state.get("current_intent"),
-            handed_off=bool(session.state.get("requires_human")),
-            duplicate=not fresh,
-        )
+        summary = SERVINGS[conversation.agent].summary(session.state)
+        return TurnResult(session_id=conversation.session_id, reply=reply or "", duplicate=not fresh, **summary.model_dump())
 
     async def _session(self, conversation: Conversation) -> Session:
         app, user, sid = conversation.app_name, conversation.user_id, conversation.session_id

@@ -1,4 +1,4 @@
-"""`python -m tools.gateway [--host 0.0.0.0] [--port 8080] [--workers N]`: serve both agents."""
+"""`python -m gateway [--host 0.0.0.0] [--port 8080] [--workers N]`: serve both agents."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--workers", type=int, default=1, help="processes; state is shared through the databases")
     args = parser.parse_args()
-    uvicorn.run("tools.gateway.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
+    uvicorn.run("gateway.app:create_app", factory=True, host=args.host, port=args.port, workers=args.workers,
                 log_config=None, proxy_headers=True)
 
 

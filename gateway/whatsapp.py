@@ -29,10 +29,6 @@ log = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 4096
 """WhatsApp's limit for a text message body; longer replies are split (`split_text`)."""
 
-NON_TEXT_REPLY = "Por ahora solo puedo leer mensajes de texto. ¿Me lo escribís?"
-"""Answer to audio, images, stickers... the agents only read text."""
-
-
 def mask_phone(number: str) -> str:
     """A phone number fit for logs: "5491112340001" -> "54911****0001" (fewer digits shown on short ones)."""
     digits = number.strip()

@@ -1,0 +1,1 @@
+"""The service's own routes, one module per audience: customers (chat), Meta (WhatsApp), operators, probes."""

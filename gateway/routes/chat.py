@@ -1,0 +1,73 @@
+"""Customers' turns over HTTP (`POST /v1/chat/{agent}`), and the tokens the shop's backend issues for them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException
+from pydantic import BaseModel, Field, field_validator
+
+from gateway import auth
+from gateway.agents import SERVINGS
+from gateway.routes.deps import Service, agent_name
+from gateway.turns import Conversation, TurnResult
+from tools.llm.serving import RoleRefused
+from tools.observability import conversation
+from tools.text import clean_text
+
+MAX_REQUEST_CHARS = 200_000  # far above MAX_MESSAGE_CHARS: the agents cut and tell; this only bounds the request
+
+
+class ChatRequest(BaseModel):
+    text: str = Field(max_length=MAX_REQUEST_CHARS)
+    channel: str = Field("web", pattern=r"^[a-z][a-z0-9_]{0,15}$")
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _storable(cls, value: object) -> object:
+        """A lone surrogate (a valid JSON escape) or a NUL would break encoders and PostgreSQL."""
+        return clean_text(value) if isinstance(value, str) else value
+
+
+class TokenRequest(BaseModel):
+    subject: str = Field(min_length=1, max_length=64)
+    role: str = "customer"
+    ttl_s: int | None = Field(None, ge=60, le=30 * 24 * 3600)
+
+
+async def _caller_state(agent: str, caller: auth.Caller) -> dict[str, Any] | None:
+    """The session state the caller's identity sets (403 when the token claims too much)."""
+    try:
+        return await SERVINGS[agent].caller_state(caller.user_id, caller.role)
+    except RoleRefused as refused:
+        raise HTTPException(403, detail=str(refused)) from None
+
+
+def routes(service: Service) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/v1/tokens", dependencies=[Depends(auth.server_key)])
+    async def issue(request: TokenRequest) -> dict[str, Any]:
+        try:
+            token, expires = auth.issue_token(service.settings, request.subject, request.role, request.ttl_s)
+        except ValueError as exc:
+            raise HTTPException(422, detail=str(exc)) from None
+        return {"token": token, "expires_at": expires}
+
+    @router.post("/v1/chat/{agent}")
+    async def chat(
+        agent: str,
+        request: ChatRequest,
+        caller: auth.CallerDep,
+        idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    ) -> TurnResult:
+        agent = agent_name(agent)
+        if request.channel == "whatsapp":
+            raise HTTPException(422, detail="the whatsapp channel is served by the webhook")
+        state = await _caller_state(agent, caller)
+        convo = Conversation(agent, request.channel, caller.user_id)
+        message_id = f"{convo.key}:{idempotency_key}" if idempotency_key else None
+        with conversation(agent, convo.session_id, caller.user_id):
+            return await service.turns.handle(convo, request.text, message_id=message_id, state=state)
+
+    return router

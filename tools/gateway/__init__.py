@@ -1,1 +1,0 @@
-"""The ASGI service that fronts both agents (HTTP API and the WhatsApp Cloud API webhook)."""

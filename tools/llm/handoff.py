@@ -1,0 +1,78 @@
+"""The human handoff, for any agent: the state that marks a conversation as a person's, and the operator's side.
+
+An agent's state includes `HandoffState`'s keys; its coordinator sets them when it
+hands the conversation to a person and then stays silent until an operator releases
+it. The operator side (the service's operator routes) lists handed-off
+conversations, records a person's reply in the conversation, and gives it back.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from google.adk.events import Event, EventActions
+from google.adk.sessions import BaseSessionService
+from google.genai import types
+from pydantic import BaseModel
+
+from tools.llm.state import SessionState
+
+OPERATOR = "operator"
+
+
+class HandoffState(SessionState):
+    requires_human: bool = False
+    handoff_reason: str | None = None
+    handoff_summary: str | None = None
+    handoff_notified: bool = False
+
+
+def handoff_delta(reason: str, summary: str) -> dict[str, Any]:
+    """What a coordinator records when it hands the conversation to a person."""
+    return HandoffState.delta(requires_human=True, handoff_reason=reason, handoff_summary=summary, handoff_notified=True)
+
+
+RELEASE_DELTA = HandoffState.delta(requires_human=False, handoff_reason=None, handoff_notified=False)
+"""What a release writes (the summary stays for the record); an agent may add its own keys."""
+
+
+class HandedOff(BaseModel):
+    user_id: str
+    session_id: str
+    reason: str | None
+    summary: str | None
+
+
+async def handed_off(service: BaseSessionService, app_name: str) -> list[HandedOff]:
+    """Conversations waiting for a person, with the coordinator's summary of why."""
+    listed = await service.list_sessions(app_name=app_name)
+    found = []
+    for session in listed.sessions:
+        full = await service.get_session(app_name=app_name, user_id=session.user_id, session_id=session.id)
+        if full and full.state.get("requires_human"):
+            st = HandoffState.of(full.state)
+            found.append(HandedOff(user_id=full.user_id, session_id=full.id, reason=st.handoff_reason, summary=st.handoff_summary))
+    return found
+
+
+async def _append(service: BaseSessionService, app_name: str, user_id: str, session_id: str, event: Event) -> None:
+    session = await service.get_session(app_name=app_name, user_id=user_id, session_id=session_id)
+    if session is None:
+        raise KeyError(f"no session {session_id} for {user_id}")
+    await service.append_event(session, event)
+
+
+async def operator_reply(service: BaseSessionService, app_name: str, user_id: str, session_id: str, text: str) -> None:
+    """Record a person's message in the conversation (delivery to the channel is the service's job)."""
+    event = Event(invocation_id=f"operator-{time.time_ns()}", author=OPERATOR,
+                  content=types.Content(role="model", parts=[types.Part(text=text)]))
+    await _append(service, app_name, user_id, session_id, event)
+
+
+async def release(service: BaseSessionService, app_name: str, user_id: str, session_id: str,
+                  delta: dict[str, Any] | None = None) -> None:
+    """Give the conversation back to the bot (`delta`: the agent's release state, RELEASE_DELTA and more)."""
+    event = Event(invocation_id=f"operator-{time.time_ns()}", author=OPERATOR,
+                  actions=EventActions(state_delta=dict(delta or RELEASE_DELTA)))
+    await _append(service, app_name, user_id, session_id, event)

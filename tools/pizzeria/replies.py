@@ -1,0 +1,191 @@
+"""Everything the pizzeria's customer reads that code writes: the bot's voice, in one file.
+
+The coordinator's fixed replies, the tools' messages and the resolver's questions are
+named functions here, so the owner can change the wording without reading the rest.
+What the model says is its own; what both agents say when the model fails is in
+`tools/llm/replies.py`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tools.pizzeria.menu import format_price, load_menu
+
+if TYPE_CHECKING:
+    from tools.pizzeria.order import Order
+
+# --------------------------------------------------------------------------- greeting and name
+
+
+def welcome() -> str:
+    return f"¡Hola! Bienvenido a {load_menu().pizzeria} 🍕"
+
+
+def welcome_new() -> str:
+    return f"{welcome()} ¿Cómo es tu nombre?"
+
+
+def welcome_back(name: str) -> str:
+    return f"¡Hola {first(name)}! Qué bueno verte de nuevo. ¿Qué te preparamos hoy?"
+
+
+def hello_again(name: str | None) -> str:
+    return f"¡Hola{' ' + first(name) if name else ''}! ¿Qué te gustaría pedir?"
+
+
+def hello(name: str) -> str:
+    """Said in front of the answer when a known customer starts with an order or a question."""
+    return f"¡Hola {first(name)}!"
+
+
+def first(name: str | None) -> str:
+    return (name or "").split()[0] if name else ""
+
+
+def name_not_understood() -> str:
+    return "No entendí tu nombre. ¿Me lo escribís de nuevo? Por ejemplo: «Ana»."
+
+
+def thanks_for_name(name: str, ordering: bool) -> str:
+    return f"¡Gracias, {first(name)}! " + ("¿Algo más?" if ordering else "¿Qué te gustaría pedir?")
+
+
+def empty_message() -> str:
+    return "No me llegó ningún texto. ¿Qué te gustaría pedir?"
+
+
+# --------------------------------------------------------------------------- the order
+
+
+def added(lines: list[str]) -> str:
+    return f"Agregué {', '.join(lines)}."
+
+
+def already_added() -> str:
+    return "Eso ya lo agregué."
+
+
+def removed(name: str) -> str:
+    return f"Listo, saqué {name}."
+
+
+def changed(name: str) -> str:
+    return f"Listo, cambié {name}."
+
+
+def total_line(total: int) -> str:
+    return f"Total: {format_price(total)}. ¿Algo más?"
+
+
+def order_now_empty() -> str:
+    return "Tu pedido quedó vacío. ¿Qué te gustaría pedir?"
+
+
+def your_order(one_line: str) -> str:
+    """Appended to a tool's error, so the customer sees what the order holds."""
+    return f"Tu pedido: {one_line}."
+
+
+def not_in_order(name: str) -> str:
+    return f"No tenés {name} en el pedido."
+
+
+def size_not_offered(name: str) -> str:
+    return f"{name} no viene en ese tamaño."
+
+
+def sizes_offered(name: str, sizes: str) -> str:
+    return f"{name} viene en: {sizes}. ¿Cuál querés?"
+
+
+def which_size(name: str, sizes: str) -> str:
+    return f"¿De qué tamaño querés {name}? Tenemos {sizes}."
+
+
+def unknown_item(shown: str, options: list[str]) -> str:
+    prefix = f"No tenemos «{shown}»." if shown else "No entendí qué producto querés."
+    return f"{prefix} Opciones: {', '.join(options)}."
+
+
+def item_problem(name: str, problem: str) -> str:
+    return f"{name}: {problem}"
+
+
+NOT_WHOLE = "Las cantidades van en unidades enteras, por ejemplo 1 o 2."
+UNREADABLE_QUANTITY = "No entendí la cantidad. Decime un número, por ejemplo 2."
+QUANTITY_AT_LEAST_ONE = "La cantidad tiene que ser al menos 1."
+REMOVE_AT_LEAST_ONE = "La cantidad a sacar tiene que ser al menos 1."
+
+
+def too_many(limit: int) -> str:
+    return f"Por chat tomamos hasta {limit} unidades de cada cosa. Para pedidos más grandes llamanos por teléfono."
+
+
+def order_summary(order: Order) -> str:
+    """The order, one line per item, and the total."""
+    if not order.items:
+        return "Tu pedido está vacío."
+    body = "\n".join(f"• {line.describe()}: {format_price(line.subtotal)}" for line in order.items)
+    return f"{body}\nTotal: {format_price(order.total)}"
+
+
+def summary(order: Order) -> str:
+    return f"Este es tu pedido:\n{order.render()}\n¿Lo confirmás? Respondé «sí» o decime qué querés cambiar."
+
+
+def empty_order() -> str:
+    return "Todavía no pediste nada. ¿Qué te gustaría pedir? Si querés, te paso el menú."
+
+
+def what_to_change() -> str:
+    return "Dale, ¿qué querés cambiar o agregar?"
+
+
+def cancelled() -> str:
+    return "Listo, cancelé el pedido. Cuando quieras empezamos de nuevo: decime qué te gustaría pedir."
+
+
+# --------------------------------------------------------------------------- confirmation, address, saving
+
+
+def nothing_to_confirm() -> str:
+    return "Tu pedido está vacío. ¿Qué te gustaría pedir?"
+
+
+def confirmed() -> str:
+    return "¡Pedido confirmado!"
+
+
+def ask_address(saved_address: str | None) -> str:
+    if saved_address:
+        return f"¡Genial! ¿Te lo mandamos a {saved_address}? Si es otra dirección, escribímela."
+    return "¡Genial! ¿A qué dirección te lo mandamos? Calle, altura y piso/depto si hay."
+
+
+def address_needed() -> str:
+    return "Necesito la calle y la altura para el envío, por ejemplo «Av. Corrientes 1234, 5° B»."
+
+
+def address_noted(address: str) -> str:
+    return f"Anoté la dirección: {address}."
+
+
+def nothing_to_save() -> str:
+    return "No hay nada en el pedido para guardar."
+
+
+def confirm_first() -> str:
+    return "Falta que confirmes el pedido antes de guardarlo."
+
+
+def address_missing() -> str:
+    return "Falta la dirección de entrega."
+
+
+def order_saved(order_id: int, total: int) -> str:
+    eta = load_menu().delivery_eta
+    return f"¡Listo! Tu pedido #{order_id} por {format_price(total)} ya está en camino a la cocina. Llega en {eta}. ¡Gracias!"
+
+
+STORE_DOWN = "Perdón, tuve un problema guardando los datos. Probá de nuevo en un momento; no perdiste nada."
