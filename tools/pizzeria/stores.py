@@ -16,10 +16,11 @@ import functools
 import json
 import re
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from tools.crypto import FieldCipher, get_cipher
 from tools.jsonstore import JsonFile
@@ -41,6 +42,23 @@ class Customer(BaseModel):
                                             "address": cipher.decrypt(record.get("address"))})
 
 
+class OrderStatus(StrEnum):
+    """Where a saved order is, as the kitchen moves it (and the customer reads it)."""
+
+    RECEIVED = "recibido"
+    COOKING = "en preparación"
+    ON_THE_WAY = "en camino"
+    DELIVERED = "entregado"
+    CANCELLED = "cancelado"
+
+
+class StatusChange(BaseModel):
+    status: OrderStatus
+    at: str  # ISO 8601, UTC
+    by: str  # who moved it: a staff member's name, or "bot"
+    reason: str | None = None  # why it was cancelled
+
+
 class SavedOrder(BaseModel):
     order_id: int
     order_key: str
@@ -50,6 +68,8 @@ class SavedOrder(BaseModel):
     total: int
     address: str
     created_at: str
+    status: OrderStatus = OrderStatus.RECEIVED
+    status_changes: list[StatusChange] = Field(default_factory=list)
 
     @classmethod
     def from_stored(cls, record: dict[str, Any]) -> SavedOrder:
@@ -127,6 +147,11 @@ class OrderStore:
 
     def all(self) -> list[SavedOrder]:
         return [SavedOrder.from_stored(o) for o in self.file.read()]
+
+    def latest_for(self, user_id: str) -> SavedOrder | None:
+        """The customer's most recent order (the one "¿cuánto falta?" is about), or None."""
+        mine = [o for o in self.all() if o.user_id == user_id]
+        return max(mine, key=lambda o: o.order_id) if mine else None
 
     def save_once(self, order_key: str, record: dict[str, Any]) -> tuple[SavedOrder, bool]:
         """Append the order unless one with `order_key` exists; return (order, created).
