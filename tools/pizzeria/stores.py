@@ -68,6 +68,8 @@ class SavedOrder(BaseModel):
     total: int
     address: str
     created_at: str
+    payment_method: str | None = None  # as the customer chose it ("efectivo", "transferencia"...)
+    channel: str | None = None  # where the order came from ("web", "whatsapp"): status changes are sent there
     status: OrderStatus = OrderStatus.RECEIVED
     status_changes: list[StatusChange] = Field(default_factory=list)
 
