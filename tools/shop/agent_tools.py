@@ -65,11 +65,11 @@ from tools.shop.schema import (
 from tools.shop.search import (
     CATEGORY_MIN_SCORE,
     KB_MIN_SCORE,
-    attribute_value,
     search_categories,
     search_kb,
     search_products,
 )
+from tools.shop.search_index import attribute_value
 from tools.shop.support import open_ticket
 
 log = logging.getLogger(__name__)
