@@ -9,8 +9,8 @@ Conventions (same as the pizzeria tools):
 - Catalog lookups (category tree and paths, products by SKU) and each customer's
   promotions go through `tools.shop.cache`; stock levels are always read live.
 - Each tool returns a dict with data for the model and a ready Spanish `message`.
-- Arguments are tolerant: prices as "800 mil", "$1.200.000" or 800000; SKUs in any
-  case, as a list or a comma separated string; order numbers as "#4.581.230".
+- Arguments are tolerant (`tools.shop.parsing`): prices as "800 mil", "$1.200.000" or
+  800000; SKUs in any case, as a list or a comma separated string; order numbers as "#4.581.230".
 - "Today" is `now()`, patched in tests.
 
 Which session may call which tool is decided in `tools.shop.permissions`
@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from google.adk.tools import ToolContext
@@ -43,7 +42,8 @@ from tools.shop.catalog import (
 )
 from tools.shop.invoicing import InvoiceRefused, invoice_order
 from tools.shop.money import format_ars, to_cents
-from tools.shop.orders import normalize_order_number, order_for_customer, recent_orders
+from tools.shop.orders import order_for_customer, recent_orders
+from tools.shop.parsing import normalize_order_number, parse_amount, parse_coupon_code, parse_flag, parse_skus
 from tools.shop.pricing import (
     TIER_DISCOUNT_PERCENT,
     RedeemStatus,
@@ -123,83 +123,6 @@ def _guarded(func: Callable[..., Awaitable[dict[str, Any]]]) -> Callable[..., Aw
             return dict(TECHNICAL_ERROR)
 
     return wrapper
-
-
-# --------------------------------------------------------------------------- argument parsing
-
-_NUMBER = re.compile(r"\d[\d.,]*")
-
-
-def parse_amount(value: Any) -> Decimal | None:
-    """A price in pesos from what a model or a customer writes; None when there is none.
-
-    800000, "800000", "$800.000", "800 mil", "800k", "1,5 millones", "1.5M", "1.200.000,50".
-    """
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float, Decimal)):
-        amount = Decimal(str(value))
-        return amount if amount.is_finite() and amount > 0 else None
-    text = str(value).strip().lower()
-    match = _NUMBER.search(text)
-    if not match:
-        return None
-    rest = text[match.end():]
-    multiplier = 1
-    if re.match(r"\s*(millones|millón|millon|mill|palos?|m\b)", rest):
-        multiplier = 1_000_000
-    elif re.match(r"\s*(mil\b|k\b|lucas?)", rest):
-        multiplier = 1_000
-    number = match.group(0).rstrip(".,")
-    if "." in number and "," in number:
-        decimal_sep = "." if number.rfind(".") > number.rfind(",") else ","
-        thousands = "," if decimal_sep == "." else "."
-        number = number.replace(thousands, "").replace(decimal_sep, ".")
-    elif "." in number or "," in number:
-        sep = "." if "." in number else ","
-        head, _, tail = number.rpartition(sep)
-        if number.count(sep) > 1 or (len(tail) == 3 and multiplier == 1):
-            number = number.replace(sep, "")
-        else:
-            number = head.replace(sep, "") + "." + tail
-    try:
-        amount = Decimal(number) * multiplier
-    except InvalidOperation:
-        return None
-    return amount if amount > 0 else None
-
-
-def parse_flag(value: Any) -> bool:
-    """True for True, "true", "sí", "si", "yes", "1", "con stock"..."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)):
-        return value != 0
-    text = str(value or "").strip().lower()
-    return text in {"true", "1", "si", "sí", "yes", "y", "s", "verdadero"} or "stock" in text and "sin" not in text
-
-
-def parse_skus(value: Any) -> list[str]:
-    """["nb-asu-00001", "CEL-SAM-00002"] or "NB-ASU-00001, CEL-SAM-00002 y ..." -> distinct upper-case SKUs."""
-    if isinstance(value, (list, tuple)):
-        raw = [str(item) for item in value]
-    else:
-        raw = re.split(r"[,;\n]|\s+y\s+|\s+", str(value or ""))
-    seen: list[str] = []
-    for item in raw:
-        sku = item.strip().strip("\"'.()[]").upper()
-        if sku and sku not in seen:
-            seen.append(sku)
-    return seen
-
-
-def _coupon_code(value: Any) -> str:
-    """ "el cupón bienvenida10" -> "BIENVENIDA10" (the word with a digit, else the last word)."""
-    words = re.findall(r"[A-Za-z0-9ÁÉÍÓÚÑáéíóúñ_-]+", str(value or ""))
-    if not words:
-        return ""
-    with_digit = [w for w in words if any(ch.isdigit() for ch in w)]
-    return (with_digit[-1] if with_digit else words[-1]).upper()
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -634,7 +557,7 @@ async def redeem_coupon_code(code: str, tool_context: ToolContext) -> dict[str, 
     Args:
       code: el código del cupón tal como lo escribió el cliente (por ejemplo "BIENVENIDA10").
     """
-    normalized = _coupon_code(code)
+    normalized = parse_coupon_code(code)
     if not normalized:
         return {"ok": False, "status": "missing", "message": "Decime el código del cupón que querés usar."}
     engine = await get_engine()

@@ -6,24 +6,14 @@ one returns (None), so a customer cannot probe for other people's orders.
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tools.crypto import get_cipher
 from tools.shop.money import pesos
+from tools.shop.parsing import normalize_order_number
 from tools.shop.records import Order, OrderLine
 from tools.shop.schema import order_lines, orders, products
-
-_DIGITS = re.compile(r"\d{5,10}")
-
-
-def normalize_order_number(text: str) -> str | None:
-    """"#4581230", "pedido 4581230", "orden nro. 4.581.230" -> "4581230"."""
-    match = _DIGITS.search(re.sub(r"(?<=\d)[.\s-](?=\d)", "", text))
-    return match.group(0) if match else None
-
 
 async def _lines(conn: AsyncConnection, order_ids: list[int]) -> dict[int, list[OrderLine]]:
     rows = (await conn.execute(
