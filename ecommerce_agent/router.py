@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from ecommerce_agent.entities import Entities, extract
 from tools.settings import DATA_ROOT
+from tools.shop.entities import Entities, extract
 from tools.text import normalize
 
 log = logging.getLogger(__name__)

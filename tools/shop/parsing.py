@@ -6,9 +6,9 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-_NUMBER = re.compile(r"\d[\d.,]*")
+_NUMBER = re.compile(r"\d{1,3}(?:\s\d{3})+(?![\d.,])|\d[\d.,]*")  # "1 200 000" (space grouped), or digits with . and ,
 _MILLIONS = re.compile(r"\s*(millones|millón|millon|mill|palos?|m\b)")
-_THOUSANDS = re.compile(r"\s*(mil\b|k\b|lucas?)")
+_THOUSANDS = re.compile(r"\s*(mil\b|k\b|luquitas|lucas?)")
 _ORDER_DIGITS = re.compile(r"\d{5,10}")
 _TRUE_WORDS = {"true", "1", "si", "sí", "yes", "y", "s", "verdadero"}
 
@@ -16,7 +16,9 @@ _TRUE_WORDS = {"true", "1", "si", "sí", "yes", "y", "s", "verdadero"}
 def parse_amount(value: Any) -> Decimal | None:
     """A price in pesos from what a model or a customer writes; None when there is none.
 
-    800000, "800000", "$800.000", "800 mil", "800k", "1,5 millones", "1.5M", "1.200.000,50".
+    800000, "800000", "$800.000", "1 200 000", "800 mil", "800k", "300 lucas", "1,5 millones", "1.5M",
+    "1.200.000,50". A single separator before three digits groups thousands ("1.200" is 1200) unless a
+    multiplier follows ("1.500 mil" is 1500).
     """
     if value is None or isinstance(value, bool):
         return None
@@ -33,7 +35,7 @@ def parse_amount(value: Any) -> Decimal | None:
         multiplier = 1_000_000
     elif _THOUSANDS.match(rest):
         multiplier = 1_000
-    number = match.group(0).rstrip(".,")
+    number = re.sub(r"\s", "", match.group(0)).rstrip(".,")
     if "." in number and "," in number:
         decimal_sep = "." if number.rfind(".") > number.rfind(",") else ","
         thousands = "," if decimal_sep == "." else "."
