@@ -28,21 +28,23 @@ from decimal import Decimal
 from typing import Any
 
 from google.adk.tools import ToolContext
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tools.observability import record_tool_error
 from tools.shop.cache import CATALOG, get_cache
-from tools.shop.carriers import ARGENTINA, LocalCarrier, TrackingError, carrier_for
+from tools.shop.carriers import ARGENTINA, LocalCarrier, TrackingError, carrier_for, shipment_for_order
 from tools.shop.catalog import (
+    category_paths,
     category_tree,
     customer_by_user_id,
     get_products,
     product_by_sku,
+    stock_by_warehouse,
+    stock_levels,
 )
-from tools.shop.invoicing import InvoiceRefused, invoice_order
+from tools.shop.invoicing import InvoiceRefused, has_invoice, invoice_order
 from tools.shop.money import format_ars, to_cents
-from tools.shop.orders import order_for_customer, recent_orders
+from tools.shop.orders import any_order, order_for_customer, recent_orders
 from tools.shop.parsing import normalize_order_number, parse_amount, parse_coupon_code, parse_flag, parse_skus
 from tools.shop.pricing import (
     TIER_DISCOUNT_PERCENT,
@@ -53,15 +55,6 @@ from tools.shop.pricing import (
 )
 from tools.shop.records import CategoryNode, Customer, Order, PriceQuote, Product
 from tools.shop.runtime import get_engine, get_index
-from tools.shop.schema import (
-    categories,
-    customers,
-    invoices,
-    orders,
-    shipments,
-    stock,
-    warehouses,
-)
 from tools.shop.search import (
     CATEGORY_MIN_SCORE,
     KB_MIN_SCORE,
@@ -137,16 +130,8 @@ async def _category_paths(conn: AsyncConnection) -> tuple[dict[str, list[str]], 
     """(category id -> [itself, parent, grandparent...], category id -> name), cached."""
 
     async def load() -> dict[str, Any]:
-        rows = (await conn.execute(select(categories.c.id, categories.c.parent_id, categories.c.name))).all()
-        parent = {row.id: row.parent_id for row in rows}
-        paths: dict[str, list[str]] = {}
-        for cid in parent:
-            path, current = [], cid
-            while current and current not in path:
-                path.append(current)
-                current = parent.get(current)
-            paths[cid] = path
-        return {"paths": paths, "names": {row.id: row.name for row in rows}}
+        paths, names = await category_paths(conn)
+        return {"paths": paths, "names": names}
 
     found = await get_cache().remember(CATALOG, "category-paths", load)
     return found["paths"], found["names"]
@@ -207,16 +192,6 @@ async def _quotes(
     return {product.id: quote(product, customer, automatic, paths.get(product.category_id)) for product in items}
 
 
-async def _stock_by_warehouse(conn: AsyncConnection, product_id: int) -> list[dict[str, Any]]:
-    rows = (await conn.execute(
-        select(warehouses.c.id, warehouses.c.name, warehouses.c.city, stock.c.quantity)
-        .join(stock, stock.c.warehouse_id == warehouses.c.id)
-        .where(stock.c.product_id == product_id)
-        .order_by(warehouses.c.id)
-    )).all()
-    return [{"warehouse": row.name, "city": row.city, "units": int(row.quantity)} for row in rows]
-
-
 def _date(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -242,8 +217,7 @@ def _ask_order_number() -> dict[str, Any]:
 
 async def _order_status(engine: AsyncEngine, order_id: int, number: str, status: str) -> dict[str, Any]:
     """Order status plus the carrier's tracking (Spanish status, last location, ETA)."""
-    async with engine.connect() as conn:
-        shipment = (await conn.execute(select(shipments).where(shipments.c.order_id == order_id))).first()
+    shipment = await shipment_for_order(engine, order_id)
     data: dict[str, Any] = {"ok": True, "found": True, "order_number": number, "order_status": status,
                             "order_status_es": ORDER_STATUS_ES.get(status, status)}
     if shipment is None:
@@ -435,7 +409,7 @@ async def product_details(sku: str, tool_context: ToolContext | None = None) -> 
                     "message": f"No encontré el producto {code}. Puedo buscarlo por nombre si me decís qué es."}
         customer = (await _session_customer(conn, tool_context) if tool_context else None) or GUEST
         quote = (await _quotes(conn, [product], customer))[product.id]
-        by_warehouse = await _stock_by_warehouse(conn, product.id)
+        by_warehouse = [item.model_dump() for item in (await stock_by_warehouse(conn, [product.id]))[product.id]]
     total = sum(item["units"] for item in by_warehouse)
     lines = [f"{product.name} ({product.sku}), marca {product.brand}."]
     if product.description:
@@ -474,7 +448,7 @@ async def compare_products(skus: list[str] | str, tool_context: ToolContext | No
         missing = [code for code in codes if code not in {p.sku for p in found}]
         customer = (await _session_customer(conn, tool_context) if tool_context else None) or GUEST
         quotes = await _quotes(conn, found, customer)
-        units = {p.id: sum(w["units"] for w in await _stock_by_warehouse(conn, p.id)) for p in found}
+        units = await stock_levels(conn, [p.id for p in found])
     if len(found) < 2:
         return {"ok": False, "products": [], "missing": missing,
                 "message": "No encontré suficientes productos para comparar"
@@ -638,16 +612,6 @@ async def my_recent_orders(tool_context: ToolContext) -> dict[str, Any]:
             "message": "Tus últimos pedidos:\n" + "\n".join(f"- {_order_line(o)}" for o in found)}
 
 
-async def _find_order_any(conn: AsyncConnection, number: str) -> Any:
-    """Any customer's order by number, with the customer's id and name (staff only)."""
-    return (await conn.execute(
-        select(orders.c.id, orders.c.number, orders.c.status, orders.c.created_at, orders.c.total_cents,
-               orders.c.customer_id, customers.c.name.label("customer_name"))
-        .join(customers, customers.c.id == orders.c.customer_id)
-        .where(orders.c.number == number)
-    )).first()
-
-
 @_guarded
 async def lookup_any_order(order_number: str | int, tool_context: ToolContext) -> dict[str, Any]:
     """SOLO PERSONAL DE SOPORTE: consulta cualquier pedido por número, de cualquier cliente.
@@ -663,14 +627,14 @@ async def lookup_any_order(order_number: str | int, tool_context: ToolContext) -
         number = normalize_order_number(str(order_number or ""))
         if number is None:
             return _ask_order_number()
-        row = await _find_order_any(conn, number)
+        row = await any_order(conn, number)
     if row is None:
         return {"ok": False, "found": False, "order_number": number, "message": f"No existe el pedido #{number}."}
     status = await _order_status(engine, row.id, row.number, row.status)
     status |= {"customer_id": row.customer_id, "customer_name": row.customer_name,
-               "total": format_ars(row.total_cents), "date": _date(row.created_at)}
+               "total": _ars(row.total), "date": _date(row.created_at)}
     status["message"] = (f"Cliente {row.customer_name} ({row.customer_id}), pedido del {_date(row.created_at)}, "
-                         f"total {format_ars(row.total_cents)}, estado {ORDER_STATUS_ES.get(row.status, row.status)}. "
+                         f"total {_ars(row.total)}, estado {ORDER_STATUS_ES.get(row.status, row.status)}. "
                          + status["message"])
     return status
 
@@ -745,12 +709,13 @@ async def request_invoice(order_number: str | int, tool_context: ToolContext) ->
     engine, customer, own = found
     number = own.number
     async with engine.connect() as conn:
-        already = (await conn.execute(select(invoices.c.id).where(invoices.c.order_id == own.id))).first() is not None
+        already = await has_invoice(conn, own.id)
     when = now()
     try:
         invoice = await invoice_order(engine, customer, number, when)
     except InvoiceRefused as refused:
-        return {"ok": False, "found": True, "order_number": number, "error": "not_invoiceable", "message": str(refused)}
+        return {"ok": False, "found": True, "order_number": number, "error": "not_invoiceable",
+                "message": f"El pedido #{refused.order_number} todavía no está pago; la factura se emite al acreditarse el pago."}
     if invoice is None:
         return _order_not_found(number)
     new = not already  # only the wording depends on it; a concurrent first request may say "ya estaba"
