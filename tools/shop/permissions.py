@@ -16,9 +16,9 @@ The role is the `role` column of the session's customer (`customer_by_user_id` o
     support_staff      everything, including the staff-only lookup_any_order
 
 `enforce_permissions` is each specialist's `before_tool_callback`: for a call the
-session may not make it returns a Spanish refusal, which ADK sends back as the
-tool's response without running the tool. It fails closed: a tool missing from the
-table, or a database error while checking, is refused.
+session may not make it returns a Spanish refusal (worded in `tools.shop.replies`),
+which ADK sends back as the tool's response without running the tool. It fails closed:
+a tool missing from the table, or a database error while checking, is refused.
 """
 
 from __future__ import annotations
@@ -29,9 +29,15 @@ from typing import Any
 
 from google.adk.tools import BaseTool, ToolContext
 
-from tools.shop import agent_tools as t
+from tools.shop import replies
 from tools.shop.catalog import customer_by_user_id
+from tools.shop.catalog_tools import find_categories, list_categories
+from tools.shop.invoice_tools import request_invoice
+from tools.shop.product_tools import compare_products, product_details, search_catalog
+from tools.shop.promotion_tools import my_promotions, redeem_coupon_code
 from tools.shop.runtime import get_engine
+from tools.shop.support_tools import open_support_ticket, search_help
+from tools.shop.tracking_tools import lookup_any_order, my_recent_orders, track_order
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +46,12 @@ ROLES = ("customer", "premium_customer", "support_staff")
 ToolFunction = Callable[..., Awaitable[dict[str, Any]]]
 
 SPECIALIST_TOOLS: dict[str, list[ToolFunction]] = {
-    "category_agent": [t.list_categories, t.find_categories],
-    "product_agent": [t.search_catalog, t.product_details, t.compare_products],
-    "promotions_agent": [t.my_promotions, t.redeem_coupon_code],
-    "tracking_agent": [t.track_order, t.my_recent_orders, t.lookup_any_order],
-    "support_agent": [t.search_help, t.open_support_ticket],
-    "invoice_agent": [t.request_invoice],
+    "category_agent": [list_categories, find_categories],
+    "product_agent": [search_catalog, product_details, compare_products],
+    "promotions_agent": [my_promotions, redeem_coupon_code],
+    "tracking_agent": [track_order, my_recent_orders, lookup_any_order],
+    "support_agent": [search_help, open_support_ticket],
+    "invoice_agent": [request_invoice],
 }
 """Each specialist's function tools, for `LlmAgent(tools=...)` in the agent module."""
 
@@ -69,24 +75,10 @@ ROLE_TOOLS: dict[str, frozenset[str]] = {
 ALL_TOOLS: frozenset[str] = frozenset(fn.__name__ for fns in SPECIALIST_TOOLS.values() for fn in fns)
 assert ALL_TOOLS == ROLE_TOOLS["support_staff"], "every specialist tool must be in the role table"
 
-STAFF_ONLY_REFUSAL = {
-    "ok": False,
-    "error": "forbidden",
-    "message": "Esa consulta es solo para el personal de soporte. Si querés saber de un pedido tuyo, "
-               "decime el número y lo busco entre tus compras.",
-}
-NOT_IDENTIFIED_REFUSAL = {
-    "ok": False,
-    "error": "not_identified",
-    "message": "Para eso necesito identificarte como cliente: escribinos desde el número o la cuenta registrada "
-               "en la tienda. Mientras tanto te puedo ayudar con el catálogo, precios de lista y la ayuda.",
-}
-FORBIDDEN_REFUSAL = {"ok": False, "error": "forbidden", "message": "No tenés permiso para usar esa función."}
-UNAVAILABLE_REFUSAL = {
-    "ok": False,
-    "error": "technical",
-    "message": "Ahora no puedo verificar tu cuenta. Probá de nuevo en unos minutos.",
-}
+STAFF_ONLY_REFUSAL = {"ok": False, "error": "forbidden", "message": replies.STAFF_ONLY_REFUSAL}
+NOT_IDENTIFIED_REFUSAL = {"ok": False, "error": "not_identified", "message": replies.NOT_IDENTIFIED_REFUSAL}
+FORBIDDEN_REFUSAL = {"ok": False, "error": "forbidden", "message": replies.FORBIDDEN_REFUSAL}
+UNAVAILABLE_REFUSAL = {"ok": False, "error": "technical", "message": replies.UNAVAILABLE_REFUSAL}
 
 
 def allowed_tools(role: str | None) -> frozenset[str]:
