@@ -83,7 +83,8 @@ from tools.settings import DATA_ROOT, get_settings
 from tools.shop import schema
 from tools.shop.db import create_engine, is_sqlite, migrate
 from tools.shop.money import percent_of
-from tools.shop.pricing import TIER_DISCOUNT_PERCENT, tier_rank
+from tools.shop.pricing import TIER_DISCOUNT_PERCENT, discount_cents, in_scope, lowers_price, tier_allows
+from tools.shop.records import Promotion
 
 Row = dict[str, Any]
 
@@ -552,11 +553,19 @@ def build_customers(reference: datetime, rng_seed: int) -> tuple[list[Row], list
 
 @dataclass
 class Promo:
-    """A promotion row while orders are being generated (counts its coupon uses)."""
+    """A promotion row while orders are being generated (counts its coupon uses).
+
+    Which order lines it covers and how much it takes off follow `tools.shop.pricing`,
+    the rules the shop prices with.
+    """
 
     row: Row
     target_uses: int  # redemptions to seed in all: from the generated orders, then from earlier purchases
     redemptions: dict[str, datetime] = field(default_factory=dict)  # customer id -> redeemed at
+    record: Promotion = field(init=False)  # the row as pricing's rules read it (scope, value: they never change)
+
+    def __post_init__(self) -> None:
+        self.record = Promotion.model_validate(self.row)
 
     @property
     def is_coupon(self) -> bool:
@@ -565,7 +574,7 @@ class Promo:
     def valid_at(self, moment: datetime, tier: str) -> bool:
         row = self.row
         return (row["active"] and row["starts_at"] <= moment < row["ends_at"]
-                and tier_rank(tier) >= tier_rank(row["min_tier"] or "basic") and not self.exhausted)
+                and tier_allows(tier, row["min_tier"]) and not self.exhausted)
 
     @property
     def exhausted(self) -> bool:
@@ -578,17 +587,14 @@ class Promo:
                 and customer_id not in self.redemptions and customer_id not in FIXED_CUSTOMER_IDS)
 
     def applies_to(self, product: Row, path: tuple[str, ...]) -> bool:
-        row = self.row
-        return (row["product_id"] is None or row["product_id"] == product["id"]) and (
-            row["category_id"] is None or row["category_id"] in path)
+        """A coupon covers its scope; an automatic promotion must also lower the product's price."""
+        covers = in_scope if self.is_coupon else lowers_price
+        return covers(self.record, product["id"], path)
 
     def discount(self, lines: list[tuple[Row, int, int]], paths: dict[str, tuple[str, ...]]) -> int:
         """Centavos off the matching lines' after-tier amounts (lines: product, quantity, amount)."""
         base = sum(amount for product, _, amount in lines if self.applies_to(product, paths[product["category_id"]]))
-        if base == 0:
-            return 0
-        off = percent_of(base, self.row["value"]) if self.row["kind"] == "percent" else self.row["value"]
-        return min(off, base)
+        return discount_cents(self.record, base)
 
 
 def _first_product(products: list[Row], category_id: str, contains: str = "", brand: str | None = None) -> Row:
@@ -626,7 +632,7 @@ def _fill_redemptions(promos: list[Promo], people: list[Person], reference: date
         if not promo.is_coupon or row["starts_at"] >= reference:
             continue
         eligible = [p for p in people if p.id not in FIXED_CUSTOMER_IDS and p.id not in promo.redemptions
-                    and tier_rank(p.tier) >= tier_rank(row["min_tier"] or "basic")]
+                    and tier_allows(p.tier, row["min_tier"])]
         rng.shuffle(eligible)
         window = (min(row["ends_at"], reference) - row["starts_at"]).total_seconds()
         while len(promo.redemptions) < promo.target_uses and not promo.exhausted and eligible:
