@@ -11,6 +11,7 @@ from tools.shop.tool_common import category_paths, category_tree, guarded
 
 
 def _tree_text(node: CategoryNode) -> str:
+    """\"Name (count): Child (count), ...\" for a category and its subcategories."""
     text = f"{node.name} ({node.product_count})"
     if node.children:
         text += ": " + ", ".join(_tree_text(child) for child in node.children)
@@ -18,6 +19,7 @@ def _tree_text(node: CategoryNode) -> str:
 
 
 def _tree_data(node: CategoryNode) -> dict[str, Any]:
+    """A category and its subcategories with their product counts, for the model."""
     data: dict[str, Any] = {"id": node.id, "name": node.name, "products": node.product_count}
     if node.children:
         data["children"] = [_tree_data(child) for child in node.children]

@@ -62,6 +62,7 @@ def price(final: str, list_price: str) -> str:
 
 
 def stock(units: int) -> str:
+    """Stock as a customer reads it in a list."""
     return f"en stock ({units} u.)" if units > 0 else "sin stock"
 
 

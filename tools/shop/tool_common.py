@@ -159,6 +159,7 @@ def local_date(value: datetime | None) -> str | None:
 
 
 def ask_order_number() -> ToolResult:
+    """The reply when the order number is missing or unreadable."""
     return {"ok": False, "found": False, "message": replies.ASK_ORDER_NUMBER}
 
 

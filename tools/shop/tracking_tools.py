@@ -49,6 +49,7 @@ async def _order_status(engine: AsyncEngine, order_id: int, number: str, status:
 
 
 def _items(order: Order) -> list[str]:
+    """The order's lines as "2 x Mouse"."""
     return [f"{line.quantity} x {line.name}" for line in order.lines]
 
 
