@@ -35,11 +35,11 @@ from tests.shop_runtime import shop_runtime_on
 from tools.pizzeria import replies, stores
 from tools.pizzeria.state import initial_state
 from tools.settings import REPO_ROOT
-from tools.shop import agent_tools, permissions, runtime
+from tools.shop import permissions, runtime, tool_common
 
 pytest_plugins = ["tests.reliability.pg_private"]
 
-TECHNICAL = {agent_tools.TECHNICAL_ERROR["message"], permissions.UNAVAILABLE_REFUSAL["message"]}
+TECHNICAL = {tool_common.TECHNICAL_ERROR["message"], permissions.UNAVAILABLE_REFUSAL["message"]}
 EARLIER = {"user_id": "5491100000001", "customer_name": "Ana", "items": [], "total": 1000, "address": "Lavalle 100"}
 
 
