@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ecommerce_agent.agent import build_agent
 from ecommerce_agent.demo_policy import demo_policy
-from ecommerce_agent.supervisor import HANDOFF_REPLY
 from tools.llm import handoff
 from tools.llm.scripted import Reply, Rule, ScriptedLlm, rules
+from tools.shop.replies import HANDOFF as HANDOFF_REPLY
 
 APP = "ecommerce_agent"
 C0001, C0003, STAFF = "5491160000001", "5491160000003", "staff-0001"

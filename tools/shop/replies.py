@@ -1,4 +1,4 @@
-"""Every Spanish sentence the shop's tools and permission checks say to a customer, by name.
+"""Every Spanish sentence the shop's supervisor, tools and permission checks say to a customer, by name.
 
 The bot's voice lives here and only here (as Rasa keeps its named responses): the tool
 modules compute the data and pick a reply; changing a wording means changing this file.
@@ -8,6 +8,12 @@ Amounts and dates arrive already formatted ("$1.234.567", "24/11/2026").
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+# --------------------------------------------------------------------------- the supervisor
+
+HANDOFF = "Te paso con una persona del equipo, que va a seguir esta conversación por acá. ¡Gracias por la paciencia!"
+GREETING = "¡Hola! Soy el asistente de la tienda. Puedo ayudarte con productos, promociones, tu pedido, facturas o soporte técnico. ¿Qué necesitás?"
+EMPTY_MESSAGE = "No me llegó ningún texto. ¿En qué te puedo ayudar?"
 
 # --------------------------------------------------------------------------- labels
 
