@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 
@@ -28,6 +29,7 @@ def serve(model: str, port: int | None, slots: int, ctx: int) -> None:
     """Run the server in the foreground until Ctrl-C, printing the LiteLLM settings."""
     from eval.real.server import LlamaServer, ServerConfig
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop the server on SIGTERM too
     with LlamaServer(ServerConfig.for_model(model, port=port, slots=slots, ctx_per_slot=ctx)) as server:
         say(f"ready in {server.startup_s:.1f} s; log: {server.log_path}")
         print(f"LLM_MODEL=openai/{server.config.alias} OLLAMA_API_BASE={server.api_base}", flush=True)
