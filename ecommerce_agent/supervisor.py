@@ -26,12 +26,15 @@ from ecommerce_agent.specialists import Specialist
 from ecommerce_agent.state import HISTORY, ShopState
 from tools.llm.classify import classify_with_model
 from tools.llm.coordinator import Coordinator, Turn
-from tools.llm.handoff import handoff_delta
+from tools.llm.handoff import RELEASE_DELTA, handoff_delta, timed_out
 from tools.llm.replies import MODEL_DOWN, TOO_MANY_CALLS
 from tools.observability import record_handoff, record_intent
+from tools.settings import get_settings
 from tools.text import normalize
 
 HANDOFF_REPLY = "Te paso con una persona del equipo, que va a seguir esta conversación por acá. ¡Gracias por la paciencia!"
+HANDOFF_WAIT = " Si en {wait} nadie te respondió, vuelvo a atenderte yo."
+BACK_REPLY = "Volví yo, el asistente: nadie del equipo pudo responderte todavía, pero tu consulta quedó registrada."
 GREETING_REPLY = "¡Hola! Soy el asistente de la tienda. Puedo ayudarte con productos, promociones, tu pedido, facturas o soporte técnico. ¿Qué necesitás?"
 EMPTY_REPLY = "No me llegó ningún texto. ¿En qué te puedo ayudar?"
 HANDOFF_REASONS = {
@@ -52,8 +55,12 @@ class ShopSupervisor(Coordinator):
     async def run_turn(self, turn: Turn) -> AsyncGenerator[Event, None]:
         st, text = ShopState.of(turn.ctx.session.state), turn.message.text
         if st.requires_human:
-            turn.silence()  # a person continues this conversation; the bot stays silent
-            return
+            if not timed_out(st, get_settings().handoff_release_s):
+                turn.silence()  # a person continues this conversation; the bot stays silent
+                yield turn.record({})  # but the turn is on record (ADK's evaluators expect one per message)
+                return
+            yield turn.record(RELEASE_DELTA)  # nobody answered in time: the bot takes it back
+            turn.hold(BACK_REPLY)
         if turn.message.blank:
             yield turn.say(EMPTY_REPLY)
             return
@@ -72,7 +79,7 @@ class ShopSupervisor(Coordinator):
         if unclear and low_confidence >= MAX_UNCLEAR_TURNS:
             reason = UNCLEAR_REASON
         if reason:
-            yield turn.say(HANDOFF_REPLY, delta | _handoff(st, reason, text))
+            yield turn.say(handoff_reply(), delta | _handoff(st, reason, text))
             return
         if info.primary_intent == "general_inquiry" and _is_greeting(text):
             yield turn.say(GREETING_REPLY, delta)
@@ -90,7 +97,7 @@ class ShopSupervisor(Coordinator):
         errors = st.error_count + 1 if failed else 0
         after = ShopState.delta(agent_history=[*st.agent_history, agent][-HISTORY:], error_count=errors)
         if errors >= MAX_FAILED_TURNS:
-            yield turn.say(HANDOFF_REPLY, after | _handoff(st, FAILED_REASON, text))
+            yield turn.say(handoff_reply(), after | _handoff(st, FAILED_REASON, text))
         else:
             yield turn.record(after)
 
@@ -108,6 +115,15 @@ class ShopSupervisor(Coordinator):
             "target_agent": INTENT_AGENT[label],
             "requires_handoff": label in HANDOFF_INTENTS,
         }), "model"
+
+
+def handoff_reply() -> str:
+    """The handoff sentence, with when the bot comes back if nobody answers (`HANDOFF_RELEASE_S`)."""
+    release_s = get_settings().handoff_release_s
+    if not release_s:
+        return HANDOFF_REPLY
+    minutes = max(1, round(release_s / 60))
+    return HANDOFF_REPLY + HANDOFF_WAIT.format(wait="un minuto" if minutes == 1 else f"{minutes} minutos")
 
 
 def _is_greeting(text: str) -> bool:
