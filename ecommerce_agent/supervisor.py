@@ -26,9 +26,10 @@ from ecommerce_agent.specialists import Specialist
 from ecommerce_agent.state import HISTORY, ShopState
 from tools.llm.classify import classify_with_model
 from tools.llm.coordinator import Coordinator, Turn
-from tools.llm.handoff import handoff_delta
+from tools.llm.handoff import RELEASE_DELTA, handoff_delta, timed_out
 from tools.llm.replies import MODEL_DOWN, TOO_MANY_CALLS
 from tools.observability import record_handoff, record_intent
+from tools.settings import get_settings
 from tools.shop import replies
 from tools.text import normalize
 
@@ -50,8 +51,12 @@ class ShopSupervisor(Coordinator):
     async def run_turn(self, turn: Turn) -> AsyncGenerator[Event, None]:
         st, text = ShopState.of(turn.ctx.session.state), turn.message.text
         if st.requires_human:
-            turn.silence()  # a person continues this conversation; the bot stays silent
-            return
+            if not timed_out(st, get_settings().handoff_release_s):
+                turn.silence()  # a person continues this conversation; the bot stays silent
+                yield turn.record({})  # but the turn is on record (ADK's evaluators expect one per message)
+                return
+            yield turn.record(RELEASE_DELTA)  # nobody answered in time: the bot takes it back
+            turn.hold(replies.BACK_FROM_HANDOFF)
         if turn.message.blank:
             yield turn.say(replies.EMPTY_MESSAGE)
             return
@@ -70,7 +75,7 @@ class ShopSupervisor(Coordinator):
         if unclear and low_confidence >= MAX_UNCLEAR_TURNS:
             reason = UNCLEAR_REASON
         if reason:
-            yield turn.say(replies.HANDOFF, delta | _handoff(st, reason, text))
+            yield turn.say(handoff_reply(), delta | _handoff(st, reason, text))
             return
         if info.primary_intent == "general_inquiry" and _is_greeting(text):
             yield turn.say(replies.GREETING, delta)
@@ -88,7 +93,7 @@ class ShopSupervisor(Coordinator):
         errors = st.error_count + 1 if failed else 0
         after = ShopState.delta(agent_history=[*st.agent_history, agent][-HISTORY:], error_count=errors)
         if errors >= MAX_FAILED_TURNS:
-            yield turn.say(replies.HANDOFF, after | _handoff(st, FAILED_REASON, text))
+            yield turn.say(handoff_reply(), after | _handoff(st, FAILED_REASON, text))
         else:
             yield turn.record(after)
 
@@ -106,6 +111,14 @@ class ShopSupervisor(Coordinator):
             "target_agent": INTENT_AGENT[label],
             "requires_handoff": label in HANDOFF_INTENTS,
         }), "model"
+
+
+def handoff_reply() -> str:
+    """The handoff sentence, with when the bot comes back if nobody answers (`HANDOFF_RELEASE_S`)."""
+    release_s = get_settings().handoff_release_s
+    if not release_s:
+        return replies.HANDOFF
+    return replies.HANDOFF + replies.handoff_wait(max(1, round(release_s / 60)))
 
 
 def _is_greeting(text: str) -> bool:

@@ -36,6 +36,7 @@ from eval.replay import load_cases, replay_policy, run_case, token_source
 from eval.report import CaseResult, Report, Run, to_markdown, write_report
 from eval.sloppy import SloppyPolicy, differences_from_replay
 from tools.llm.models import build_model
+from tools.llm.preflight import require_model_server
 from tools.llm.scripted import ScriptedLlm
 from tools.settings import get_settings
 
@@ -177,6 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     eval_dirs = list(AGENTS) if args.agent == "all" else [args.agent]
     with environment(LLM_MODEL=args.model):
+        require_model_server(get_settings())  # a real model's server: checked before any case runs
         report = asyncio.run(evaluate(eval_dirs, args.model, args.seeds))
     json_path, md_path = write_report(report, args.out)
     print(to_markdown(report))

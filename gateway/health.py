@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tools.llm.preflight import check_model_server
 from tools.settings import Settings
 
 CHECK_TIMEOUT_S = 2.0
@@ -39,13 +40,8 @@ async def chroma(settings: Settings) -> str:
 
 
 async def model_server(settings: Settings) -> str:
-    if settings.llm_model == "scripted":
-        return "scripted model (no server)"
-    async with httpx.AsyncClient(timeout=CHECK_TIMEOUT_S) as client:
-        response = await client.get(settings.ollama_api_base.rstrip("/") + "/")
-    if response.status_code >= 500:
-        raise RuntimeError(f"HTTP {response.status_code}")
-    return settings.ollama_api_base
+    """The same check `make run` does before a chat: the server answers and (Ollama) has the model."""
+    return await check_model_server(settings, timeout_s=CHECK_TIMEOUT_S)
 
 
 async def run_checks(checks: dict[str, Check]) -> tuple[bool, dict[str, dict[str, object]]]:

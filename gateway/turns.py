@@ -69,11 +69,12 @@ def reply_text(events: list[Any]) -> str:
 
 
 def model_calls(events: list[Any], coordinator: str) -> int:
-    """Model responses in a turn: specialist events carrying text or a function call."""
+    """Model responses in a turn: events carrying text or a function call that a model wrote
+    (a specialist's, or one the coordinator relabeled as its own: those keep the model's usage)."""
     return sum(
         1
         for e in events
-        if e.author not in ("user", coordinator)
+        if (e.author not in ("user", coordinator) or e.usage_metadata is not None)
         and e.content
         and any(p.text or p.function_call for p in e.content.parts or [])
     )

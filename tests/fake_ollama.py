@@ -1,4 +1,4 @@
-"""A small local HTTP server that speaks Ollama's /api/chat and /api/show.
+"""A small local HTTP server that speaks Ollama's /api/chat, /api/show, /api/tags and /api/pull.
 
 It answers from the request's contents (which tools are offered, who spoke
 last), like `ScriptedLlm`, so LiteLLM's real request/response conversion runs
@@ -22,10 +22,12 @@ def free_port() -> int:
 
 
 class FakeOllama:
-    def __init__(self, port: int | None = None, mode: str = "ok", delay_s: float = 0.0) -> None:
+    def __init__(self, port: int | None = None, mode: str = "ok", delay_s: float = 0.0,
+                 models: tuple[str, ...] = ("qwen2.5:7b",)) -> None:
         self.port = port or free_port()
         self.mode = mode
         self.delay_s = delay_s
+        self.models = list(models)  # what /api/tags lists; /api/pull adds to it
         self.requests: list[dict[str, Any]] = []
         self._server: ThreadingHTTPServer | None = None
 
@@ -67,12 +69,27 @@ class FakeOllama:
             def log_message(self, *args: object) -> None:
                 pass
 
+            def do_GET(self) -> None:
+                fake.requests.append({"path": self.path, "body": None})
+                if self.path == "/api/tags":
+                    self._send(json.dumps({"models": [{"name": m, "model": m} for m in fake.models]}).encode())
+                else:
+                    self.send_error(404)
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 fake.requests.append({"path": self.path, "body": body})
                 if fake.delay_s:
                     time.sleep(fake.delay_s)
+                if self.path == "/api/pull":  # streamed progress, as Ollama does
+                    total = 4_000_000_000
+                    steps = [{"status": "pulling manifest"}]
+                    steps += [{"status": "pulling abc123", "total": total, "completed": total * i // 4} for i in range(5)]
+                    steps += [{"status": "verifying sha256 digest"}, {"status": "success"}]
+                    fake.models.append(body["model"])
+                    self._send(b"".join(json.dumps(step).encode() + b"\n" for step in steps))
+                    return
                 if self.path == "/api/show":
                     payload: Any = {"model_info": {"general.architecture": "qwen2"}, "capabilities": ["completion", "tools"], "template": ""}
                 elif fake.mode == "malformed":

@@ -1,23 +1,46 @@
 """All configuration in one place, read from the environment (and `.env`).
 
-Every variable is documented in `.env.example`. Invalid values stop the process at
-start with pydantic's message, which names the variable.
+Every variable is documented in `.env.example`. An empty value (`SMTP_PORT=`) means
+the default. `get_settings()` validates everything once; invalid values stop the
+process with one line per variable, named as in the environment (`LLM_NUM_CTX`), and
+no traceback (`InvalidSettings`). Validation rules live on the fields and validators
+of `Settings`, and nowhere else.
+
+Under ADK's `adk eval` every data path points into a temporary directory for the run
+(`eval_sandbox`), so an evaluation never reads or writes the user's data.
 """
 
 from __future__ import annotations
 
+import atexit
 import functools
+import logging
+import re
+import shutil
+import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_ROOT = REPO_ROOT / "data"
 
+log = logging.getLogger(__name__)
+
+MODEL_FORMS = (
+    "scripted (the offline demo model), ollama_chat/<model> or ollama/<model> (Ollama, e.g. ollama_chat/qwen2.5:7b), "
+    "openai/<alias> (llama.cpp's llama-server, vLLM or any OpenAI-compatible server at OLLAMA_API_BASE), "
+    "or another LiteLLM <provider>/<model>"
+)
+_MODEL_STRING = re.compile(r"[a-z][a-z0-9_]*/\S+")
+_SECRET_NAME = re.compile(r"secret|token|password|key", re.IGNORECASE)
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     llm_model: str = Field(
         "ollama_chat/qwen2.5:7b",
@@ -80,6 +103,16 @@ class Settings(BaseSettings):
     whatsapp_timeout_s: float = Field(10.0, gt=0)
     whatsapp_retries: int = Field(2, ge=0, le=10)
 
+    handoff_release_s: int = Field(
+        1800, ge=0, description="A handed-off shop conversation nobody answered for this long goes back to the bot; 0: never."
+    )
+
+    # --- Local trials ---
+    demo_user: str = Field(
+        "", pattern=r"^[A-Za-z0-9_+\-]{0,64}$",
+        description="In adk run / adk web, the person at the keyboard is this customer (e.g. 5491160000001).",
+    )
+
     # --- Sensitive data at rest ---
     data_keys: str = Field(
         "", description="Comma-separated Fernet keys, newest first (rotation: prepend a new key, run the rotate command)."
@@ -92,13 +125,85 @@ class Settings(BaseSettings):
     cache_ttl_s: int = Field(3600, ge=0, description="Seconds a cached promotion or catalog lookup lives.")
 
     # --- Observability ---
-    log_format: str = Field("json", pattern="^(json|text)$", description="Log line format.")
+    log_format: str = Field("auto", pattern="^(auto|json|text)$", description="Log lines: auto = text on a terminal, JSON otherwise.")
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     log_content: bool = Field(False, description="Debug only: log customer message text and phone numbers.")
     otel_exporter_otlp_endpoint: str = Field("", description="OTLP/HTTP collector; when set, metrics and traces are exported.")
 
 
+    @field_validator("llm_model")
+    @classmethod
+    def _model_string(cls, value: str) -> str:
+        if value != "scripted" and not _MODEL_STRING.fullmatch(value):
+            raise ValueError(f"not a model string; use {MODEL_FORMS}")
+        return value
+
+
+class InvalidSettings(SystemExit):
+    """Configuration that cannot start: exits with one line per invalid variable (no traceback)."""
+
+    def __init__(self, error: ValidationError) -> None:
+        self.lines = [_describe(problem) for problem in error.errors()]
+        super().__init__("\n".join(["Invalid settings (environment or .env; see .env.example):", *self.lines]))
+
+
+def _describe(problem: Any) -> str:
+    """`LLM_NUM_CTX='abc': Input should be a valid integer` (secrets' values are never shown)."""
+    name = str(problem["loc"][0]) if problem["loc"] else ""
+    field = Settings.model_fields.get(name)
+    variable = str(field.validation_alias or name if field else name).upper() or "settings"
+    message = str(problem["msg"]).removeprefix("Value error, ")
+    if _SECRET_NAME.search(name) or problem["type"] == "missing":
+        return f"  {variable}: {message}"
+    return f"  {variable}={str(problem['input'])[:80]!r}: {message}"
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and `.env`; `InvalidSettings` when a value is wrong."""
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        raise InvalidSettings(error) from None
+    sandbox = eval_sandbox()
+    return settings.model_copy(update=sandbox) if sandbox else settings
+
+
 @functools.cache
 def get_settings() -> Settings:
     """Process-wide settings; tests call `get_settings.cache_clear()` after changing env."""
-    return Settings()
+    return load_settings()
+
+
+def eval_sandbox() -> dict[str, Any] | None:
+    """Under ADK's `adk eval`: every data path in one temporary directory for this run, else None.
+
+    ADK imports the agent (which reads settings) inside its click command, so the
+    running command tells: `adk eval` is ADK's `eval` command on its own CLI group.
+    Outbound effects (SMTP, carrier API, a shared Redis or Chroma server) are off too.
+    """
+    click = sys.modules.get("click")
+    context = click.get_current_context(silent=True) if click else None
+    if context is None or context.command.name != "eval":
+        return None
+    if type(context.find_root().command).__module__ != "google.adk.cli.cli_tools_click":
+        return None
+    root = _sandbox_dir()
+    return {
+        "pizzeria_data_dir": root / "pizzeria",
+        "database_url": f"sqlite+aiosqlite:///{root / 'shop.db'}",
+        "session_db_url": f"sqlite+aiosqlite:///{root / 'sessions.db'}",
+        "chroma_path": root / "chroma",
+        "chroma_url": "",
+        "keys_path": root / "keys.json",
+        "redis_url": "",
+        "smtp_host": "",
+        "carrier_api_url": "",
+    }
+
+
+@functools.cache
+def _sandbox_dir() -> Path:
+    root = Path(tempfile.mkdtemp(prefix="adk-eval-data-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    log.info("adk eval: this run's data lives in %s (removed at exit); .data is not touched", root)
+    return root

@@ -10,6 +10,9 @@ rest the same way for both agents:
   of the specialist's answer, because a coordinator message in between would become
   the start of the specialist's turn and hide the customer's words from it;
 - says a tool's `message` itself when the tool ended the turn (no second model call);
+- speaks with one voice: every text the customer reads is authored by the coordinator
+  (a specialist's text answer is relabeled; its function calls and responses keep the
+  specialist as author, which is what ADK routes a pending call's answer by);
 - remembers what the customer read as `last_reply`, the context of the next turn.
 """
 
@@ -85,9 +88,9 @@ class Turn:
             if closing and event.get_function_responses():
                 yield event  # the tool result stays in history; its message is said next, by us
                 event = self.say(closing)
-            elif closing:
+            elif closing:  # a text answer: said in the coordinator's voice (one speaker per agent)
                 said = self._take(closing)
-                event = event.model_copy(update={"content": text_content(said)})
+                event = event.model_copy(update={"content": text_content(said), "author": self.coordinator.name})
                 event.actions.state_delta.update(self._last_reply(said))
             if closing:
                 self.closing = closing

@@ -2,7 +2,10 @@
 
 An agent's state includes `HandoffState`'s keys; its coordinator sets them when it
 hands the conversation to a person and then stays silent until an operator releases
-it. The operator side (the service's operator routes) lists handed-off
+it, or until nobody has answered for `HANDOFF_RELEASE_S` (`timed_out`: then the bot
+takes the conversation back, so a customer — or someone trying the agent in
+`adk run`, where no operator exists — is never left talking to nobody; a person's
+reply restarts that clock). The operator side (the service's operator routes) lists handed-off
 conversations, records a person's reply in the conversation, and gives it back.
 """
 
@@ -26,14 +29,24 @@ class HandoffState(SessionState):
     handoff_reason: str | None = None
     handoff_summary: str | None = None
     handoff_notified: bool = False
+    handoff_at: float | None = None
+    """When it was handed off, or a person last replied (epoch seconds)."""
 
 
 def handoff_delta(reason: str, summary: str) -> dict[str, Any]:
     """What a coordinator records when it hands the conversation to a person."""
-    return HandoffState.delta(requires_human=True, handoff_reason=reason, handoff_summary=summary, handoff_notified=True)
+    return HandoffState.delta(requires_human=True, handoff_reason=reason, handoff_summary=summary, handoff_notified=True,
+                              handoff_at=time.time())
 
 
-RELEASE_DELTA = HandoffState.delta(requires_human=False, handoff_reason=None, handoff_notified=False)
+def timed_out(state: HandoffState, release_s: int, now: float | None = None) -> bool:
+    """A handed-off conversation nobody has answered for `release_s` seconds (0: never times out)."""
+    if not state.requires_human or not release_s or state.handoff_at is None:
+        return False
+    return (time.time() if now is None else now) - state.handoff_at >= release_s
+
+
+RELEASE_DELTA = HandoffState.delta(requires_human=False, handoff_reason=None, handoff_notified=False, handoff_at=None)
 """What a release writes (the summary stays for the record); an agent may add its own keys."""
 
 
@@ -66,7 +79,8 @@ async def _append(service: BaseSessionService, app_name: str, user_id: str, sess
 async def operator_reply(service: BaseSessionService, app_name: str, user_id: str, session_id: str, text: str) -> None:
     """Record a person's message in the conversation (delivery to the channel is the service's job)."""
     event = Event(invocation_id=f"operator-{time.time_ns()}", author=OPERATOR,
-                  content=types.Content(role="model", parts=[types.Part(text=text)]))
+                  content=types.Content(role="model", parts=[types.Part(text=text)]),
+                  actions=EventActions(state_delta=HandoffState.delta(handoff_at=time.time())))
     await _append(service, app_name, user_id, session_id, event)
 
 

@@ -16,6 +16,7 @@ import importlib
 from google.adk.models.base_llm import BaseLlm
 
 from tools.llm.scripted import Policy, ScriptedLlm
+from tools.observability.logs import quiet_litellm
 from tools.settings import Settings, get_settings
 
 
@@ -25,6 +26,8 @@ def build_model(demo_policy: str | None = None, settings: Settings | None = None
     if settings.llm_model == "scripted":
         return ScriptedLlm(policy=_load_policy(demo_policy) if demo_policy else None)
     from google.adk.models.lite_llm import LiteLlm  # imports litellm: only when used
+
+    quiet_litellm(settings.log_level)  # no banners or INFO lines between the chat's lines
 
     extra: dict[str, object] = {}
     if settings.llm_model.startswith(("ollama/", "ollama_chat/")):

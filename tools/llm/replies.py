@@ -8,7 +8,8 @@ service say them for either agent.
 from __future__ import annotations
 
 TOO_MANY_CALLS = "Perdón, me enredé con eso. ¿Me lo decís de otra forma?"
-MODEL_DOWN = "Perdón, tengo un problema técnico y no puedo responder ahora. Probá de nuevo en un ratito: lo que pediste sigue guardado."
+MODEL_DOWN = "Perdón, tengo un problema técnico y no puedo responder ahora. Probá de nuevo en un ratito."
+"""Said when the model server fails; it promises nothing about this turn (the message may not have been acted on)."""
 NON_TEXT = "Por ahora solo puedo leer mensajes de texto. ¿Me lo escribís?"
 """Answer to audio, images, stickers... the agents only read text."""
 

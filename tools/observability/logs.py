@@ -1,6 +1,8 @@
-"""Log lines: JSON (or text) on the console, tagged with the conversation, scrubbed of customer data.
+"""Log lines: text on a terminal, JSON otherwise, tagged with the conversation, scrubbed of customer data.
 
-`configure_logging(settings)` puts one console handler on the root logger. Every
+`configure_logging(settings)` puts one console handler on the root logger
+(`LOG_FORMAT=auto`: readable text when the stream is a terminal, one JSON object per
+line when it is not; `json` or `text` force one). Every
 record it writes — ours, ADK's, LiteLLM's — goes through two filters:
 
 - `ContextFilter` adds `conversation_id`, `agent` and `user` from the
@@ -12,6 +14,10 @@ record it writes — ours, ADK's, LiteLLM's — goes through two filters:
 
 ADK and LiteLLM log whole model requests (customer text included) at DEBUG, so
 with `LOG_LEVEL=DEBUG` and no `LOG_CONTENT` their loggers stay at INFO.
+
+LiteLLM is quiet unless `LOG_LEVEL=DEBUG` (`quiet_litellm`): nothing below WARNING,
+no "Give Feedback / Get Help" banners, and no console handler of its own, so its
+lines go where everyone's go (our handler; ADK's log file under `adk run`).
 """
 
 from __future__ import annotations
@@ -32,7 +38,8 @@ from tools.settings import Settings
 
 CONTENT_FIELDS = frozenset({"text", "message_text"})
 """Extra fields that carry customer text: dropped unless LOG_CONTENT."""
-CONTENT_LOGGERS = ("google_adk", "LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
+LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
+CONTENT_LOGGERS = ("google_adk", *LITELLM_LOGGERS)
 """Third-party loggers whose DEBUG lines carry model requests."""
 _CONTEXT_FIELDS = ("conversation_id", "agent", "user")
 _RESERVED = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
@@ -164,10 +171,35 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> Conso
     handler = ConsoleHandler(stream or sys.stderr)
     handler.addFilter(ContextFilter())
     handler.addFilter(RedactionFilter(settings.log_content))
-    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else TextFormatter())
+    handler.setFormatter(JsonFormatter() if _format(settings, handler.stream) == "json" else TextFormatter())
     root.addHandler(handler)
     root.setLevel(settings.log_level)
     quiet = settings.log_level == "DEBUG" and not settings.log_content
     for name in CONTENT_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO if quiet else logging.NOTSET)
+    quiet_litellm(settings.log_level)
     return handler
+
+
+def _format(settings: Settings, stream: TextIO) -> str:
+    if settings.log_format != "auto":
+        return settings.log_format
+    isatty = getattr(stream, "isatty", None)
+    return "text" if isatty is not None and isatty() else "json"
+
+
+def quiet_litellm(log_level: str) -> None:
+    """LiteLLM: WARNING and up only, no banners, no console handler of its own — unless `log_level` is DEBUG.
+
+    Call it again after `litellm` is imported (it adds its handler at import).
+    """
+    debug = log_level == "DEBUG"
+    litellm = sys.modules.get("litellm")
+    if litellm is not None:
+        litellm.suppress_debug_info = not debug
+    for name in LITELLM_LOGGERS:
+        logger = logging.getLogger(name)
+        for own in [h for h in logger.handlers if type(h) is logging.StreamHandler]:
+            logger.removeHandler(own)
+        if not debug:
+            logger.setLevel(logging.WARNING)

@@ -9,12 +9,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tools.crypto import get_cipher
+from tools.identity import customer_id
 from tools.shop.records import CategoryNode, Customer, Product
 from tools.shop.schema import categories, customers, products, stock, warehouses
 
 
 async def customer_by_user_id(conn: AsyncConnection, user_id: str) -> Customer | None:
-    """The customer a session's `user_id` maps to (never an id the model typed)."""
+    """The customer a session's `user_id` maps to (never an id the model typed; `DEMO_USER` for ADK's local user)."""
+    user_id = customer_id(user_id)
     row = (await conn.execute(select(customers).where(customers.c.user_id == user_id))).first()
     return Customer.from_row(row) if row else None
 

@@ -14,6 +14,13 @@ from collections.abc import Sequence
 HANDOFF = "Te paso con una persona del equipo, que va a seguir esta conversación por acá. ¡Gracias por la paciencia!"
 GREETING = "¡Hola! Soy el asistente de la tienda. Puedo ayudarte con productos, promociones, tu pedido, facturas o soporte técnico. ¿Qué necesitás?"
 EMPTY_MESSAGE = "No me llegó ningún texto. ¿En qué te puedo ayudar?"
+BACK_FROM_HANDOFF = "Volví yo, el asistente: nadie del equipo pudo responderte todavía, pero tu consulta quedó registrada."
+
+
+def handoff_wait(minutes: int) -> str:
+    """Said after HANDOFF: when the bot takes the conversation back if no person answered."""
+    wait = "un minuto" if minutes == 1 else f"{minutes} minutos"
+    return f" Si en {wait} nadie te respondió, vuelvo a atenderte yo."
 
 # --------------------------------------------------------------------------- labels
 
