@@ -15,10 +15,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from google.adk.events import Event, EventActions
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from gateway.turns import Conversation
 
 from tests.gateway import panel_client
 from tests.gateway.conftest import OPERATOR, Service, open_service, token
+from tools.llm.handoff import handoff_delta
 from tools.pizzeria import replies, stores
 from tools.pizzeria.stores import OrderStatus
 from tools.settings import REPO_ROOT, get_settings
@@ -171,3 +175,29 @@ async def test_the_board_survives_concurrent_taps_on_one_order(panel: Service) -
     order = stores.orders().get(order_id)
     assert order and [c.status for c in order.status_changes] == [OrderStatus.RECEIVED, OrderStatus.COOKING]
     assert len(await messages(panel, customer)) == 1
+
+
+async def test_a_handed_off_pizzeria_conversation_is_on_the_board(panel: Service) -> None:
+    customer = "5491100000907"
+    await panel.chat("pizzeria", "hola", token(customer))
+    sessions = panel.app.state.sessions
+    convo = Conversation("pizzeria", "web", customer)
+    session = await sessions.get_session(app_name=convo.app_name, user_id=customer, session_id=convo.session_id)
+    # What the pizzeria's handoff (another issue) records: the shared handoff keys.
+    await sessions.append_event(session, Event(invocation_id="h", author="pizzeria_agent", actions=EventActions(
+        state_delta=handoff_delta("reclamo por un pedido", "La pizza llegó fría."))))
+    await panel_client.login(panel.client, "pizzeria")
+    live = await panel.client.get("/panel/pizzeria/live")
+    assert "Atención humana" in live.text and "Reclamo por un pedido" in live.text and "La pizza llegó fría." in live.text
+    csrf = await panel_client.csrf(panel.client, "pizzeria")
+    said = await panel_client.post(panel.client, "pizzeria", f"/handoffs/{convo.session_id}/reply", csrf, text="Ya te llamamos.")
+    assert said.status_code == 200
+    assert [m["text"] for m in await messages(panel, customer)] == ["Ya te llamamos."]
+    await panel_client.login(panel.client, "ecommerce")  # the shop's console does not list the pizzeria's conversation
+    console = await panel.client.get("/panel/ecommerce/live")
+    assert convo.session_id not in console.text and "Nadie está esperando" in console.text
+    shop = await panel_client.csrf(panel.client, "ecommerce")
+    crossed = await panel_client.post(panel.client, "ecommerce", f"/handoffs/{convo.session_id}/reply", shop, text="x")
+    assert crossed.status_code == 404  # nor answers it
+    assert (await panel_client.post(panel.client, "pizzeria", f"/handoffs/{convo.session_id}/release", csrf)).status_code == 200
+    assert "Atención humana" not in (await panel.client.get("/panel/pizzeria/live")).text

@@ -40,7 +40,12 @@
     pending = null;
     all("details[id]").forEach(function (d) { if (d.id in opened) d.open = opened[d.id]; });
     all("textarea, input:not([type=hidden])").forEach(function (el) { if (typed[fieldKey(el)]) el.value = typed[fieldKey(el)]; });
+    latestFirst();
     announce(before);
+  }
+
+  function latestFirst() { // a conversation opens on its last messages
+    all(".transcript").forEach(function (t) { t.scrollTop = t.scrollHeight; });
   }
 
   function refresh() {
@@ -99,6 +104,7 @@
   document.addEventListener("click", function () {
     if (!audio && window.AudioContext) audio = new window.AudioContext(); // sound needs one tap first
   });
+  latestFirst();
   announce(waitingCount());
   setInterval(refresh, POLL_MS);
 })();
