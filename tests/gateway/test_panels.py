@@ -19,7 +19,6 @@ from google.adk.events import Event, EventActions
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.turns import Conversation
-
 from tests.gateway import panel_client
 from tests.gateway.conftest import OPERATOR, Service, open_service, token
 from tools.llm.handoff import handoff_delta
