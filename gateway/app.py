@@ -84,8 +84,7 @@ def create_app(agents: dict[str, BaseAgent] | None = None, sender: whatsapp.Send
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await ensure_schema(engine)
-        await create_tables(engine)
-        await outbox.create_tables(engine)
+        await create_tables(engine)  # the inbox, leases and outbox
         notifier = service.notifier.start()
         yield
         if service.background:

@@ -29,7 +29,6 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -38,17 +37,15 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.inbox import metadata
 from tools.crypto import get_cipher
 
-metadata = MetaData()
-
-outbox = Table(
+outbox = Table(  # in the inbox's metadata: `gateway.inbox.create_tables` creates both
     "gateway_outbox",
     metadata,
     Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
@@ -69,7 +66,6 @@ outbox = Table(
     Index("ix_gateway_outbox_due", "state", "next_try_at"),
 )
 
-CREATE_LOCK_ID = 7_310_003  # pg_advisory_xact_lock key (the inbox uses 7_310_002)
 CLAIM_SECONDS = 120.0  # a `sending` row older than this belonged to a replica that died mid-send
 MAX_ATTEMPTS = 6
 BACKOFF_SECONDS = 5.0  # doubled after each failed attempt: 5 s, 10 s, 20 s... (about 5 minutes in all)
@@ -107,13 +103,6 @@ class Due:
     recipient: str
     text: str
     attempts: int
-
-
-async def create_tables(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CREATE_LOCK_ID})
-        await conn.run_sync(metadata.create_all, checkfirst=True)
 
 
 class Outbox:

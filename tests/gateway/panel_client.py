@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
 
 import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.gateway.conftest import Service, open_service
+from tools.settings import get_settings
 
 PANEL_SECRET = "panel-secret-for-tests"
 _NONCE = re.compile(r'name="csrf" value="([^"]+)"')
@@ -28,3 +34,12 @@ async def csrf(client: httpx.AsyncClient, agent: str) -> str:
 
 async def post(client: httpx.AsyncClient, agent: str, path: str, token: str, **form: str) -> httpx.Response:
     return await client.post(f"/panel/{agent}{path}", data={"csrf": token, **form}, headers={"Accept": "application/json"})
+
+
+@pytest.fixture(name="panel")
+async def panel_service(service_env: None, shop: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Service]:
+    """The service with its panels open (`PANEL_SECRET` set)."""
+    monkeypatch.setenv("PANEL_SECRET", PANEL_SECRET)
+    get_settings.cache_clear()
+    async for service in open_service():
+        yield service

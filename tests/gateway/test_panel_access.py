@@ -7,8 +7,6 @@ every POST refuses a missing or wrong CSRF token. Customers read only their own 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import jwt
 import pytest
@@ -17,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway.panels import staff
 from tests.gateway import panel_client
 from tests.gateway.conftest import Service, open_service, token
+from tests.gateway.panel_client import panel_service  # noqa: F401  (the `panel` fixture)
 from tools.settings import get_settings
 
 ENDPOINTS = [  # (method, path) of every panel endpoint, per panel
@@ -31,14 +30,6 @@ BOARD_ONLY = [("POST", "/panel/pizzeria/orders/1001/status")]
 
 def _endpoints(agent: str) -> list[tuple[str, str]]:
     return [(m, p.format(agent=agent)) for m, p in ENDPOINTS] + (BOARD_ONLY if agent == "pizzeria" else [])
-
-
-@pytest.fixture
-async def panel(service_env: None, shop: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Service]:
-    monkeypatch.setenv("PANEL_SECRET", panel_client.PANEL_SECRET)
-    get_settings.cache_clear()
-    async for service in open_service():
-        yield service
 
 
 def _client(service: Service, cookies: dict[str, str] | None = None, **headers: str) -> httpx.AsyncClient:

@@ -11,30 +11,20 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from google.adk.events import Event, EventActions
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.turns import Conversation
 from tests.gateway import panel_client
-from tests.gateway.conftest import OPERATOR, Service, open_service, token
+from tests.gateway.conftest import OPERATOR, Service, token
+from tests.gateway.panel_client import panel_service  # noqa: F401  (the `panel` fixture)
 from tools.llm.handoff import handoff_delta
 from tools.pizzeria import replies, stores
 from tools.pizzeria.stores import OrderStatus
 from tools.settings import REPO_ROOT, get_settings
 
 ORDER_TURNS = ["hola", "me llamo Ana", "dos muzzas grandes", "eso es todo", "sí", "Av. Corrientes 1234"]
-
-
-@pytest.fixture
-async def panel(service_env: None, shop: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Service]:
-    monkeypatch.setenv("PANEL_SECRET", panel_client.PANEL_SECRET)
-    get_settings.cache_clear()
-    async for service in open_service():
-        yield service
 
 
 async def place_order(service: Service, customer: str) -> int:

@@ -123,3 +123,14 @@ def test_the_day_runs_from_six_to_six_local_time(data_dir: Path, monkeypatch: py
     assert [o.order_id for o in stores.orders().of_day(after_midnight)] == [1001, 1002, 1003]
     next_morning = datetime(2025, 5, 11, 12, 0, tzinfo=UTC)  # 09:00 local: a new day; only yesterday's open orders remain
     assert [o.order_id for o in stores.orders().of_day(next_morning)] == [1001, 1003]
+
+
+def test_the_days_orders_are_read_again_only_when_the_file_changed() -> None:
+    order_id = _order()
+    first = stores.orders().of_day()
+    assert [o.status for o in first] == [OrderStatus.RECEIVED]
+    assert stores.orders().of_day()[0] is first[0]  # unchanged file: the same answer, nothing decrypted
+    stores.orders().change_status(order_id, OrderStatus.COOKING, "Ana")
+    assert [o.status for o in stores.orders().of_day()] == [OrderStatus.COOKING]
+    stores.OrderStore(stores.orders().file.path.parent).change_status(order_id, OrderStatus.ON_THE_WAY, "Luis")  # another process
+    assert [o.status for o in stores.orders().of_day()] == [OrderStatus.ON_THE_WAY]

@@ -210,21 +210,36 @@ class CustomerStore:
 class OrderStore:
     def __init__(self, data_dir: Path) -> None:
         self.file = JsonFile(data_dir / "pedidos.json", list)
+        self._day: tuple[tuple[int, int, int, datetime], list[SavedOrder]] | None = None  # of_day's last answer
 
     def all(self) -> list[SavedOrder]:
         return [SavedOrder.from_stored(o) for o in self.file.read()]
 
     def of_day(self, now: datetime | None = None) -> list[SavedOrder]:
-        """The service day's orders, and the previous day's still open ones, oldest first (only these are decrypted)."""
+        """The service day's orders, and the previous day's still open ones, oldest first (only these are decrypted).
+
+        The answer is kept until the file changes (every write replaces it: new inode), so
+        boards polling an unchanged file cost one `stat`.
+        """
         start = day_start(now)
+        try:
+            info = self.file.path.stat()
+            stamp = (info.st_ino, info.st_mtime_ns, info.st_size, start)
+        except FileNotFoundError:
+            stamp = None
+        if stamp is not None and self._day is not None and self._day[0] == stamp:
+            return list(self._day[1])
         open_since = (start - timedelta(days=1)).astimezone(UTC).isoformat()
         start_utc = start.astimezone(UTC).isoformat()
-        return [
+        day = [
             SavedOrder.from_stored(o)
             for o in self.file.read()
             if o["created_at"] >= start_utc
             or (o["created_at"] >= open_since and o.get("status", OrderStatus.RECEIVED) not in FINAL_STATUSES)
         ]
+        if stamp is not None:
+            self._day = (stamp, day)
+        return list(day)
 
     def get(self, order_id: int) -> SavedOrder | None:
         for record in self.file.read():
