@@ -131,10 +131,10 @@ def browser_context(served: Served, tmp_path_factory: pytest.TempPathFactory) ->
             context.close()
 
 
-def screenshot(page: object, name: str) -> None:
-    """Save `.data/screenshots/<name>.png`; with UPDATE_DOCS_SCREENSHOTS=1 also `docs/<name>.png` for the README."""
+def screenshot(page: object, name: str, *, readme: bool = False) -> None:
+    """Save `.data/screenshots/<name>.png`; a README one also as `docs/<name>.png` with UPDATE_DOCS_SCREENSHOTS=1."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
-    if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
+    if readme and os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
         DOCS.mkdir(exist_ok=True)
         shutil.copyfile(SCREENSHOTS / f"{name}.png", DOCS / f"{name}.png")

@@ -110,7 +110,7 @@ def test_the_kitchen_board_runs_an_evening(served: Served, browser_context) -> N
     expect(page.locator(f"#o-{luis}")).to_contain_text("En preparación")
     _hand_off_pizzeria_conversation(served, "5491100000803")
     expect(page.get_by_text("reclamo por un pedido")).to_be_visible()
-    screenshot(page, "kitchen-board")
+    screenshot(page, "kitchen-board", readme=True)
 
     for button, shown in (("Empezar a preparar", "En preparación"), ("Salió: en camino", "En camino")):
         card.get_by_role("button", name=button).click()
@@ -139,7 +139,7 @@ def test_the_kitchen_board_runs_an_evening(served: Served, browser_context) -> N
     assert _wait_for(lambda: any("otra ya mismo" in m for m in served.messages("pizzeria", "5491100000803")))
     waiting.get_by_role("button", name="Devolver al bot").click()
     expect(page.locator("article.handoff")).to_have_count(0)
-    screenshot(page, "kitchen-board-later")
+    screenshot(page, "kitchen-board-later", readme=True)
     page.close()
 
 
@@ -161,7 +161,7 @@ def test_the_operator_console_answers_a_customer_and_gives_the_bot_back(served: 
     card.get_by_label("Respuesta").fill("Hola, soy Lucía. Ya veo tu pedido: te ayudo con el cambio.")
     card.get_by_role("button", name="Enviar").click()
     expect(card.locator(".from-person")).to_contain_text("te ayudo con el cambio")
-    screenshot(page, "operator-console-replied")
+    screenshot(page, "operator-console-replied", readme=True)
     assert _wait_for(lambda: served.messages("ecommerce", SHOP_CUSTOMER) == [
         "Hola, soy Lucía. Ya veo tu pedido: te ayudo con el cambio."])
     assert served.chat("ecommerce", SHOP_CUSTOMER, "gracias!")["reply"] == ""  # a person has it: the bot is silent
