@@ -8,8 +8,9 @@ with `Accept: application/json` and refreshes the fragment instead.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -21,6 +22,7 @@ from gateway.panels import board, staff, views
 from gateway.panels.staff import Staff
 from gateway.routes.deps import Service
 from gateway.routes.operator import give_back, reply_as_person
+from tools.settings import get_settings
 
 STATIC = {"panel.js": "text/javascript", "panel.css": "text/css"}
 
@@ -92,7 +94,7 @@ def routes(service: Service) -> APIRouter:
         try:
             who = staff.current(request, agent)
         except HTTPException as refused:
-            return login_page(request, agent, refused.status_code)
+            return login_page(request, agent, refused.status_code, staff.CLOSED if refused.detail == staff.CLOSED else None)
         live = await live_html(agent, who)
         return views.page("panel.html", agent=agent, title=panel.title, staff=who, live=live, version=_version(live))
 
@@ -117,7 +119,8 @@ def routes(service: Service) -> APIRouter:
         who = " ".join(name.split())
         if not staff.password_ok(password) or not who:
             throttle.failed(client)
-            return login_page(request, agent, 401, "Nombre o clave incorrectos." if who else "Escribí tu nombre.")
+            problem = "Escribí tu nombre." if not who else "Nombre o clave incorrectos." if get_settings().panel_secret else staff.CLOSED
+            return login_page(request, agent, 401, problem)
         response = RedirectResponse(staff.panel_path(agent), status_code=303, headers=views.HEADERS)
         staff.issue(response, request, agent, who)
         return response
@@ -135,13 +138,15 @@ def routes(service: Service) -> APIRouter:
         await posting(request, agent, csrf)
         if not text.strip():
             raise HTTPException(422, detail="Escribí una respuesta.")
-        fresh = await reply_as_person(service, agent, session_id, text.strip(), key)
+        async with _still_waiting():
+            fresh = await reply_as_person(service, agent, session_id, text.strip(), key)
         return done(request, agent, {"status": "sent" if fresh else "duplicate"})
 
     @router.post("/panel/{agent}/handoffs/{session_id}/release")
     async def release(request: Request, agent: str, session_id: str, csrf: Annotated[str | None, Form()] = None) -> Response:
         await posting(request, agent, csrf)
-        await give_back(service, agent, session_id)
+        async with _still_waiting():
+            await give_back(service, agent, session_id)
         return done(request, agent, {"status": "released"})
 
     @router.post("/panel/pizzeria/orders/{order_id}/status")
@@ -153,6 +158,17 @@ def routes(service: Service) -> APIRouter:
         return done(request, "pizzeria", {"order_id": order.order_id, "status": order.status})
 
     return router
+
+
+@contextlib.asynccontextmanager
+async def _still_waiting() -> AsyncIterator[None]:
+    """The operator API's 404, in the staff's words (someone else released it, or the customer's bot took it back)."""
+    try:
+        yield
+    except HTTPException as refused:
+        if refused.status_code != 404:
+            raise
+        raise HTTPException(404, detail="Esa conversación ya no está esperando a una persona.") from None
 
 
 def _version(html: str) -> str:

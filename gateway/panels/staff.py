@@ -28,6 +28,8 @@ ISSUER = "local-shop-agents/panel"
 LOGIN_COOKIE = "panel_login"
 FAILED_LOGINS = 5  # per client address and window, then 429
 FAILED_WINDOW_S = 300.0
+CLOSED = "El panel está cerrado: falta configurar PANEL_SECRET en el servidor."
+LOGIN_AGAIN = "Tenés que ingresar de nuevo."
 
 
 @dataclass(frozen=True)
@@ -77,17 +79,17 @@ def forget(response: Response, agent: str) -> None:
 def current(request: Request, agent: str) -> Staff:
     """The logged-in staff member of `agent`'s panel; 401 without a valid session, 403 for another panel's."""
     if not get_settings().panel_secret:
-        raise HTTPException(401, detail="the panels are closed (PANEL_SECRET is not set)")
+        raise HTTPException(401, detail=CLOSED)
     token = request.cookies.get(cookie_name(agent))
     if not token:
-        raise HTTPException(401, detail="staff login required")
+        raise HTTPException(401, detail=LOGIN_AGAIN)
     try:
         claims = jwt.decode(token, _key(), algorithms=[ALGORITHM], issuer=ISSUER,
                             options={"require": ["sub", "agent", "nonce", "exp", "iat"]})
     except jwt.InvalidTokenError:
-        raise HTTPException(401, detail="staff login required") from None
+        raise HTTPException(401, detail=LOGIN_AGAIN) from None
     if claims["agent"] != agent:
-        raise HTTPException(403, detail="this login is for another panel")
+        raise HTTPException(403, detail="Este ingreso es de otro panel.")
     return Staff(name=str(claims["sub"]), agent=agent, csrf=_csrf_for(str(claims["nonce"])))
 
 
@@ -95,7 +97,7 @@ def check_csrf(request: Request, staff: Staff, form_token: str | None) -> None:
     """403 unless the POST carries this session's CSRF token."""
     given = form_token or request.headers.get("x-csrf-token") or ""
     if not hmac.compare_digest(given.encode(), staff.csrf.encode()):
-        raise HTTPException(403, detail="missing or wrong CSRF token")
+        raise HTTPException(403, detail="El formulario venció: recargá la página y probá de nuevo.")
 
 
 def login_nonce(request: Request) -> str:

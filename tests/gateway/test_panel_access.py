@@ -116,7 +116,8 @@ async def test_the_panels_are_closed_without_a_panel_secret(service_env: None, s
     monkeypatch.delenv("PANEL_SECRET", raising=False)
     get_settings.cache_clear()
     async for service in open_service():
-        assert (await panel_client.login(service.client, "pizzeria", password="")).status_code == 401
+        refused = await panel_client.login(service.client, "pizzeria", password="")
+        assert refused.status_code == 401 and "falta configurar PANEL_SECRET" in refused.text
         assert (await service.client.get("/panel/pizzeria/live")).status_code == 401
 
 

@@ -136,6 +136,8 @@ async def test_the_shop_console_operator_reply_reaches_the_web_customer(panel: S
     assert await messages(panel, "5491160000002", agent="ecommerce") == []  # another customer sees nothing
     released = await panel_client.post(panel.client, "ecommerce", f"/handoffs/{session_id}/release", csrf)
     assert released.status_code == 200
+    again = await panel_client.post(panel.client, "ecommerce", f"/handoffs/{session_id}/release", csrf)  # a second phone
+    assert again.status_code == 404 and again.json()["detail"] == "Esa conversación ya no está esperando a una persona."
     assert "Nadie está esperando" in (await panel.client.get("/panel/ecommerce/live")).text
     back = await panel.chat("ecommerce", "donde esta mi pedido 4581230", token(customer))
     assert back.json()["handed_off"] is False and "4581230" in back.json()["reply"]

@@ -82,6 +82,7 @@
     fetch(action, { method: "POST", body: data, credentials: "same-origin",
                     headers: { "Accept": "application/json", "X-CSRF-Token": csrf } })
       .then(function (r) {
+        if (r.status === 401) { location.reload(); return; } // the login expired: show the login form
         return r.json().catch(function () { return {}; }).then(function (body) {
           if (!r.ok) throw new Error(problem(body, r.status));
           delete keys[action];
