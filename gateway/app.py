@@ -9,7 +9,9 @@ Public routes (`gateway/routes/`; everything else, i.e. ADK's raw API that trust
 - `POST /v1/chat/{agent}`: a customer turn; the customer is the session token's subject.
 - `GET|POST /webhooks/whatsapp/{agent}`: WhatsApp Cloud API (handshake, signed deliveries).
 - `GET /healthz`, `GET /readyz`.
+- `GET /v1/chat/{agent}/messages`: what a web customer was sent between turns (status changes, operators).
 - `/v1/operator/{agent}/...` (bearer `OPERATOR_TOKEN`): the human handoff.
+- `/panel/pizzeria`, `/panel/ecommerce` (staff login, `PANEL_SECRET`): kitchen board and operator console.
 - `POST /v1/tokens`, `GET /v1/metrics` (server key): for the shop's own backend.
 """
 
@@ -28,10 +30,12 @@ from google.adk.cli.fast_api import get_fast_api_app
 from google.adk.cli.service_registry import get_service_registry
 from google.adk.cli.utils.base_agent_loader import BaseAgentLoader
 
-from gateway import auth, whatsapp
+from gateway import auth, outbox, whatsapp
 from gateway.agents import SERVINGS
 from gateway.inbox import Inbox, create_tables
-from gateway.routes import chat, operator, probes, webhook
+from gateway.notify import Notifier
+from gateway.panels import routes as panels
+from gateway.routes import chat, messages, operator, probes, webhook
 from gateway.routes.deps import Service
 from gateway.sessions import create_session_service
 from gateway.turns import Turns
@@ -41,7 +45,7 @@ from tools.shop.runtime import business_engine, ensure_schema
 
 log = logging.getLogger(__name__)
 
-PUBLIC_PREFIXES = ("/v1/", "/webhooks/", "/healthz", "/readyz")
+PUBLIC_PREFIXES = ("/v1/", "/webhooks/", "/healthz", "/readyz", "/panel/")
 
 
 class _Loader(BaseAgentLoader):
@@ -72,16 +76,22 @@ def create_app(agents: dict[str, BaseAgent] | None = None, sender: whatsapp.Send
     agents = agents or default_agents()
     sessions = create_session_service(settings.session_db_url)
     engine = business_engine()
+    sender = sender or whatsapp.sender_from_settings(settings)
+    messages_out = outbox.Outbox(engine)
     service = Service(settings=settings, turns=Turns(agents, sessions, Inbox(engine)), sessions=sessions, engine=engine,
-                      sender=sender or whatsapp.sender_from_settings(settings))
+                      sender=sender, outbox=messages_out, notifier=Notifier(messages_out, sender))
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await ensure_schema(engine)
-        await create_tables(engine)
+        await create_tables(engine)  # the inbox, leases and outbox
+        notifier = service.notifier.start()
         yield
         if service.background:
             await asyncio.wait(service.background, timeout=30)
+        notifier.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await notifier
         await engine.dispose()
 
     registry = get_service_registry()
@@ -96,6 +106,7 @@ def create_app(agents: dict[str, BaseAgent] | None = None, sender: whatsapp.Send
     )
     configure_telemetry(settings)  # after ADK's own setup, so its tracer provider stays in place
     app.state.sessions = sessions  # for tests and operators' tooling
+    app.state.service = service
 
     @app.middleware("http")
     async def guard_adk_api(request: Request, call_next):  # type: ignore[no-untyped-def]
@@ -107,7 +118,7 @@ def create_app(agents: dict[str, BaseAgent] | None = None, sender: whatsapp.Send
                 return JSONResponse({"detail": "server API key required"}, status_code=401)
         return await call_next(request)
 
-    for module in (probes, chat, webhook, operator):
+    for module in (probes, chat, messages, webhook, operator, panels):
         app.include_router(module.routes(service))
     return app
 
@@ -118,6 +129,7 @@ def startup_warnings(settings: Settings) -> list[str]:
         "JWT_SECRET": (settings.jwt_secret, "/v1/chat refuses every request"),
         "SERVER_API_KEY": (settings.server_api_key, "no tokens can be issued and ADK's API is closed"),
         "OPERATOR_TOKEN": (settings.operator_token, "the operator endpoints refuse every request"),
+        "PANEL_SECRET": (settings.panel_secret, "the staff panels (/panel/...) refuse every login"),
         "WHATSAPP_APP_SECRET": (settings.whatsapp_app_secret, "WhatsApp deliveries are refused (403)"),
     }
     return [f"{name} is not set: {effect}" for name, (value, effect) in missing.items() if not value]

@@ -23,7 +23,7 @@ from google.genai import types
 from gateway.agents import SERVINGS
 from gateway.inbox import Inbox, Pending
 from tools.llm.replies import MODEL_DOWN
-from tools.llm.serving import TurnSummary
+from tools.llm.serving import ChannelState, TurnSummary
 from tools.observability import record_turn
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,10 @@ class Turns:
 
     async def run(self, conversation: Conversation, pending: Pending, state: dict[str, Any] | None = None) -> str:
         """One turn of the agent on a message taken from the inbox; the reply text (empty: nothing to say)."""
-        await self._session(conversation)
+        session = await self._session(conversation)
+        where = ChannelState.delta(channel=conversation.channel, conversation_id=conversation.session_id)
+        if any(session.state.get(key) != value for key, value in where.items()):
+            state = where | (state or {})  # recorded once, on the conversation's first turn
         runner = self.runners[conversation.agent]
         started = time.perf_counter()
         events = []

@@ -21,6 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -113,6 +114,12 @@ class Settings(BaseSettings):
         description="In adk run / adk web, the person at the keyboard is this customer (e.g. 5491160000001).",
     )
 
+    # --- Staff panels (kitchen board, operator console) ---
+    panel_secret: str = Field("", description="Staff password of /panel/pizzeria and /panel/ecommerce; empty: the panels are closed.")
+    panel_session_ttl_s: int = Field(12 * 3600, ge=300, description="How long a staff login lasts.")
+    panel_timezone: str = Field("America/Argentina/Buenos_Aires",
+                                description="Local time of the panels and the orders command: times shown, when a day starts.")
+
     # --- Sensitive data at rest ---
     data_keys: str = Field(
         "", description="Comma-separated Fernet keys, newest first (rotation: prepend a new key, run the rotate command)."
@@ -130,6 +137,14 @@ class Settings(BaseSettings):
     log_content: bool = Field(False, description="Debug only: log customer message text and phone numbers.")
     otel_exporter_otlp_endpoint: str = Field("", description="OTLP/HTTP collector; when set, metrics and traces are exported.")
 
+    @field_validator("panel_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as America/Argentina/Buenos_Aires)") from None
+        return value
 
     @field_validator("llm_model")
     @classmethod

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway import whatsapp
 from gateway.agents import SERVINGS
+from gateway.notify import Notifier
+from gateway.outbox import Outbox
 from gateway.turns import Turns
 from tools.settings import Settings
 
@@ -28,6 +30,8 @@ class Service:
     sessions: BaseSessionService
     engine: AsyncEngine  # our tables: inbox, leases (and the shop's, in its own schema)
     sender: whatsapp.Sender
+    outbox: Outbox  # messages to customers that no turn asked for (status changes, operators' replies)
+    notifier: Notifier
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Any) -> None:

@@ -58,14 +58,18 @@ class HandedOff(BaseModel):
 
 
 async def handed_off(service: BaseSessionService, app_name: str) -> list[HandedOff]:
-    """Conversations waiting for a person, with the coordinator's summary of why."""
+    """Conversations waiting for a person, with the coordinator's summary of why.
+
+    One listing (ADK's `list_sessions` carries each session's state, without its events):
+    the staff panels poll this every few seconds.
+    """
     listed = await service.list_sessions(app_name=app_name)
     found = []
     for session in listed.sessions:
-        full = await service.get_session(app_name=app_name, user_id=session.user_id, session_id=session.id)
-        if full and full.state.get("requires_human"):
-            st = HandoffState.of(full.state)
-            found.append(HandedOff(user_id=full.user_id, session_id=full.id, reason=st.handoff_reason, summary=st.handoff_summary))
+        if session.state.get("requires_human"):
+            st = HandoffState.of(session.state)
+            found.append(HandedOff(user_id=session.user_id, session_id=session.id, reason=st.handoff_reason,
+                                   summary=st.handoff_summary))
     return found
 
 

@@ -15,6 +15,8 @@ from typing import Any
 from google.adk.agents import BaseAgent
 from pydantic import BaseModel
 
+from tools.llm.state import SessionState
+
 
 class TurnSummary(BaseModel):
     """What the service returns about the conversation after a turn."""
@@ -22,6 +24,17 @@ class TurnSummary(BaseModel):
     phase: str | None = None  # pizzeria: the conversation phase
     intent: str | None = None  # shop: the routed intent
     handed_off: bool = False  # a person has the conversation
+
+
+class ChannelState(SessionState):
+    """Where the conversation's customer is reached, written by the service (never the agent) before a turn.
+
+    An agent whose state inherits these keys can record them with what it saves (the
+    pizzeria's orders), so a message sent later (a status change) reaches the same chat.
+    """
+
+    channel: str | None = None  # "web", "whatsapp"...
+    conversation_id: str | None = None  # the service's session id of this conversation
 
 
 class RoleRefused(PermissionError):

@@ -171,6 +171,8 @@ def finalize(state: Mapping[str, Any]) -> Outcome:
         "items": [line.model_dump() for line in order.items],
         "total": order.total,
         "address": st.address,
+        "channel": st.channel,  # set by the service: where status changes are sent
+        "session_id": st.conversation_id,
     }
     try:
         saved, _created = stores.orders().save_once(st.order_key, record)

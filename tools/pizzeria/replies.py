@@ -189,3 +189,19 @@ def order_saved(order_id: int, total: int) -> str:
 
 
 STORE_DOWN = "Perdón, tuve un problema guardando los datos. Probá de nuevo en un momento; no perdiste nada."
+
+
+# --------------------------------------------------------------------------- the order's status, as the kitchen moves it
+
+_STATUS_NOTICES = {
+    "en preparación": "👨‍🍳 Tu pedido #{order_id} ya está en preparación.",
+    "en camino": "🛵 ¡Tu pedido #{order_id} salió! Ya está en camino.",
+    "entregado": "✅ Tu pedido #{order_id} figura como entregado. ¡Que lo disfrutes y gracias por elegirnos!",
+    "cancelado": "Lo sentimos: tu pedido #{order_id} fue cancelado ({reason}). Si querés, escribinos y lo resolvemos.",
+}
+
+
+def status_notice(order_id: int, status: str, reason: str | None = None) -> str | None:
+    """What the customer is sent when the kitchen moves the order (None: nothing to send, e.g. "recibido")."""
+    notice = _STATUS_NOTICES.get(status)
+    return notice.format(order_id=order_id, reason=reason or "sin motivo") if notice else None

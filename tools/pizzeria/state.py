@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import Field
 
-from tools.llm.state import SessionState
+from tools.llm.serving import ChannelState
 
 
 class Phase(StrEnum):
@@ -25,8 +25,8 @@ class Phase(StrEnum):
     FINALIZACION = "FINALIZACION"
 
 
-class PizzeriaState(SessionState):
-    """The pizzeria's session state keys, typed."""
+class PizzeriaState(ChannelState):
+    """The pizzeria's session state keys, typed (the service sets `channel` and `conversation_id`)."""
 
     conversation_phase: Phase = Phase.SALUDO
     user_id: str = ""
