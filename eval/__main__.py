@@ -32,8 +32,9 @@ from google.adk.agents import BaseAgent
 from google.adk.evaluation.eval_case import EvalCase
 from google.adk.models.base_llm import BaseLlm
 
+from eval.markdown import to_markdown, write_report
 from eval.replay import load_cases, replay_policy, run_case, token_source
-from eval.report import CaseResult, Report, Run, to_markdown, write_report
+from eval.report import CaseResult, Report, Run
 from eval.sloppy import SloppyPolicy, differences_from_replay
 from tools.llm.models import build_model
 from tools.llm.scripted import ScriptedLlm
@@ -104,12 +105,21 @@ def _builder(eval_dir: str) -> Callable[[BaseLlm], BaseAgent]:
     return build_agent
 
 
-def _model(case: EvalCase, model: str, seed: int | None) -> tuple[BaseLlm, SloppyPolicy | None]:
+def agent_tools(eval_dir: str) -> list[str]:
+    """Every tool name of the agent's specialists (sloppy mode calls another specialist's)."""
+    if eval_dir == "pizzeria":
+        from pizzeria_agent.agent import TOOLS
+    else:
+        from ecommerce_agent.agent import TOOLS
+    return sorted({fn.__name__ for fns in TOOLS.values() for fn in fns})
+
+
+def _model(case: EvalCase, model: str, seed: int | None, tools: Sequence[str] = ()) -> tuple[BaseLlm, SloppyPolicy | None]:
     if model != "scripted":
         return build_model(), None
     if seed is None:
         return ScriptedLlm(policy=replay_policy(case)), None
-    sloppy = SloppyPolicy(replay_policy(case), seed=f"{seed}:{case.eval_id}")
+    sloppy = SloppyPolicy(replay_policy(case), seed=f"{seed}:{case.eval_id}", tools=tools)
     return ScriptedLlm(policy=sloppy), sloppy
 
 
@@ -135,7 +145,7 @@ async def run_agent(eval_dir: str, model: str = "scripted", seeds: Sequence[int]
         for seed in [None, *seeds]:
             for eval_set, case in cases:
                 async with fresh():
-                    llm, policy = _model(case, model, seed)
+                    llm, policy = _model(case, model, seed, agent_tools(eval_dir))
                     result = await run_case(eval_set, case, build, app, llm, mode="sloppy" if policy else main.mode, seed=seed)
                     result.saved_orders = saved_orders() if eval_dir == "pizzeria" else []
                 if policy is None:
