@@ -24,7 +24,8 @@ from sqlalchemy import select, text
 from tools.shop import orders as order_repo
 from tools.shop.db import create_engine, migrate
 from tools.shop.schema import orders
-from tools.shop.search import SearchIndex, search_products, sync_index
+from tools.shop.search import search_products
+from tools.shop.search_index import SearchIndex, sync_index
 from tools.shop.seed import seed
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")

@@ -14,16 +14,23 @@ from ecommerce_agent.specialists import Specialist
 from ecommerce_agent.supervisor import ShopSupervisor
 from tools.llm.guards import GUARDS
 from tools.llm.models import build_model
-from tools.shop import agent_tools as t
+from tools.shop import (
+    catalog_tools,
+    invoice_tools,
+    product_tools,
+    promotion_tools,
+    support_tools,
+    tracking_tools,
+)
 from tools.shop.permissions import ALL_TOOLS, enforce_permissions
 
 TOOLS: dict[Specialist, list[Callable[..., Awaitable[dict[str, Any]]]]] = {
-    Specialist.CATEGORY: [t.list_categories, t.find_categories],
-    Specialist.PRODUCT: [t.search_catalog, t.product_details, t.compare_products],
-    Specialist.PROMOTIONS: [t.my_promotions, t.redeem_coupon_code],
-    Specialist.TRACKING: [t.track_order, t.my_recent_orders, t.lookup_any_order],
-    Specialist.SUPPORT: [t.search_help, t.open_support_ticket],
-    Specialist.INVOICE: [t.request_invoice],
+    Specialist.CATEGORY: [catalog_tools.list_categories, catalog_tools.find_categories],
+    Specialist.PRODUCT: [product_tools.search_catalog, product_tools.product_details, product_tools.compare_products],
+    Specialist.PROMOTIONS: [promotion_tools.my_promotions, promotion_tools.redeem_coupon_code],
+    Specialist.TRACKING: [tracking_tools.track_order, tracking_tools.my_recent_orders, tracking_tools.lookup_any_order],
+    Specialist.SUPPORT: [support_tools.search_help, support_tools.open_support_ticket],
+    Specialist.INVOICE: [invoice_tools.request_invoice],
 }
 assert {fn.__name__ for fns in TOOLS.values() for fn in fns} == ALL_TOOLS, "every tool must be in the role table"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from ecommerce_agent.entities import extract
 from ecommerce_agent.specialists import Specialist
 from tools.llm.scripted import Reply, View
+from tools.shop.entities import extract
 
 
 def demo_policy(view: View) -> Reply | None:

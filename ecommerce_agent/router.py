@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, Field
 
-from ecommerce_agent.entities import Entities, extract
 from ecommerce_agent.specialists import Specialist
 from tools.settings import DATA_ROOT
+from tools.shop.entities import Entities, extract
 from tools.text import normalize
 
 log = logging.getLogger(__name__)

@@ -29,11 +29,9 @@ from tools.llm.coordinator import Coordinator, Turn
 from tools.llm.handoff import handoff_delta
 from tools.llm.replies import MODEL_DOWN, TOO_MANY_CALLS
 from tools.observability import record_handoff, record_intent
+from tools.shop import replies
 from tools.text import normalize
 
-HANDOFF_REPLY = "Te paso con una persona del equipo, que va a seguir esta conversación por acá. ¡Gracias por la paciencia!"
-GREETING_REPLY = "¡Hola! Soy el asistente de la tienda. Puedo ayudarte con productos, promociones, tu pedido, facturas o soporte técnico. ¿Qué necesitás?"
-EMPTY_REPLY = "No me llegó ningún texto. ¿En qué te puedo ayudar?"
 HANDOFF_REASONS = {
     "complex_complaint": "reclamo complejo",
     "legal_issue": "tema legal",
@@ -55,7 +53,7 @@ class ShopSupervisor(Coordinator):
             turn.silence()  # a person continues this conversation; the bot stays silent
             return
         if turn.message.blank:
-            yield turn.say(EMPTY_REPLY)
+            yield turn.say(replies.EMPTY_MESSAGE)
             return
         info, routed_by = await self._route(text)
         record_intent(info.primary_intent, routed_by)
@@ -72,10 +70,10 @@ class ShopSupervisor(Coordinator):
         if unclear and low_confidence >= MAX_UNCLEAR_TURNS:
             reason = UNCLEAR_REASON
         if reason:
-            yield turn.say(HANDOFF_REPLY, delta | _handoff(st, reason, text))
+            yield turn.say(replies.HANDOFF, delta | _handoff(st, reason, text))
             return
         if info.primary_intent == "general_inquiry" and _is_greeting(text):
-            yield turn.say(GREETING_REPLY, delta)
+            yield turn.say(replies.GREETING, delta)
             return
 
         agent = info.target_agent or Specialist.SUPPORT  # general questions go to the FAQ
@@ -90,7 +88,7 @@ class ShopSupervisor(Coordinator):
         errors = st.error_count + 1 if failed else 0
         after = ShopState.delta(agent_history=[*st.agent_history, agent][-HISTORY:], error_count=errors)
         if errors >= MAX_FAILED_TURNS:
-            yield turn.say(HANDOFF_REPLY, after | _handoff(st, FAILED_REASON, text))
+            yield turn.say(replies.HANDOFF, after | _handoff(st, FAILED_REASON, text))
         else:
             yield turn.record(after)
 

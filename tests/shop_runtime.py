@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tools.settings import get_settings
-from tools.shop import agent_tools, runtime
+from tools.shop import runtime, tool_common
 from tools.shop.schema import products
 from tools.shop.seed import default_reference
 
@@ -62,7 +62,7 @@ async def shop_runtime_on(
         mp.setenv("CHROMA_PATH", str(chroma_path))
     mp.delenv("CHROMA_URL", raising=False)
     mp.delenv("CARRIER_API_URL", raising=False)
-    mp.setattr(agent_tools, "now", lambda: FIXED_NOW)
+    mp.setattr(tool_common, "now", lambda: FIXED_NOW)
     get_settings.cache_clear()
     runtime.reset_runtime()
     try:

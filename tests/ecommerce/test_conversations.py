@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ecommerce_agent.agent import build_agent
 from ecommerce_agent.demo_policy import demo_policy
-from ecommerce_agent.supervisor import HANDOFF_REPLY
 from tools.llm import handoff
 from tools.llm.scripted import Reply, Rule, ScriptedLlm, rules
+from tools.shop.replies import HANDOFF as HANDOFF_REPLY
 
 APP = "ecommerce_agent"
 C0001, C0003, STAFF = "5491160000001", "5491160000003", "staff-0001"
@@ -117,12 +117,12 @@ async def test_two_unclear_turns_in_a_row_hand_off(shop: AsyncEngine) -> None:
 
 
 async def test_three_failed_turns_in_a_row_hand_off(shop: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tools.shop import agent_tools
+    from tools.shop import runtime
 
     async def broken(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("database down")
 
-    monkeypatch.setattr(agent_tools, "get_engine", broken)
+    monkeypatch.setattr(runtime, "get_engine", broken)
     chat = await ShopChat.open(C0001)
     replies = [(await chat.say("donde esta mi pedido 4581230"))[0] for _ in range(3)]
     assert HANDOFF_REPLY not in replies[0] and HANDOFF_REPLY in replies[2]

@@ -51,7 +51,7 @@ from tools.crypto import get_cipher
 from tools.llm.scripted import Policy, Reply, ScriptedLlm, View
 from tools.pizzeria import stores
 from tools.settings import DATA_ROOT, get_settings
-from tools.shop import agent_tools, runtime
+from tools.shop import parsing, runtime
 from tools.shop.money import format_ars
 from tools.shop.schema import ENCRYPTED_COLUMNS, metadata
 from tools.text import normalize
@@ -486,7 +486,7 @@ async def check_shop(case: dict[str, Any], shop: Agent, facts: ShopFacts, caplog
 
     check_common(case, turn, caplog)
     amounts, percents = facts.legit(customer)
-    filters = {agent_tools.parse_amount(a.get(k)) for n, a in turn.calls if n == "search_catalog" for k in ("max_price", "min_price")}
+    filters = {parsing.parse_amount(a.get(k)) for n, a in turn.calls if n == "search_catalog" for k in ("max_price", "min_price")}
     echoed = re.sub(r"\b(?:hasta|desde) \$[\d.,]+", lambda m: "" if _filter_cents(m.group(0)) in filters else m.group(0), turn.reply)
     check_amounts(echoed, turn.text, amounts, percents)
     check_no_foreign_data(turn, facts.foreign(customer))

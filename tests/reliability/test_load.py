@@ -41,13 +41,13 @@ from tools.llm.replies import MODEL_DOWN, TOO_MANY_CALLS
 from tools.llm.scripted import ScriptedLlm
 from tools.pizzeria import stores
 from tools.pizzeria.replies import STORE_DOWN
-from tools.shop import agent_tools, permissions
+from tools.shop import permissions, tool_common
 from tools.shop.schema import customers, orders
 
 pytestmark = pytest.mark.slow
 
 CUSTOMERS_PER_AGENT = 100
-ERRORS = (MODEL_DOWN, TOO_MANY_CALLS, STORE_DOWN, agent_tools.TECHNICAL_ERROR["message"], permissions.UNAVAILABLE_REFUSAL["message"])
+ERRORS = (MODEL_DOWN, TOO_MANY_CALLS, STORE_DOWN, tool_common.TECHNICAL_ERROR["message"], permissions.UNAVAILABLE_REFUSAL["message"])
 
 FIRST = ["Ana", "Beto", "Carla", "Diego", "Elena", "Facundo", "Gabriela", "Hernán", "Inés", "Julián"]
 LAST = ["Acosta", "Benítez", "Castro", "Domínguez", "Escobar", "Figueroa", "Gutiérrez", "Herrera", "Ibarra", "Juárez"]

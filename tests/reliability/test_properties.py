@@ -24,7 +24,7 @@ from tools.pizzeria.quantities import MAX_QUANTITY, ResolveError, parse_quantity
 from tools.pizzeria.resolver import Line, find_mentions, resolve_line
 from tools.settings import DATA_ROOT
 from tools.shop.money import format_ars, percent_of, pesos, to_cents
-from tools.shop.pricing import TIER_DISCOUNT_PERCENT, _discount_cents, quote
+from tools.shop.pricing import TIER_DISCOUNT_PERCENT, discount_cents, quote
 from tools.shop.records import Customer, Product, Promotion
 from tools.shop.tax import TaxLine, breakdown, spread_discount
 
@@ -257,6 +257,6 @@ def test_a_valid_coupon_or_promotion_discount_is_between_zero_and_the_price(
 ) -> None:
     """Valid as the schema's CHECKs define it: value > 0, a percentage at most 100."""
     valid = promo.model_copy(update={"kind": kind[0], "value": data.draw(st.integers(kind[1], kind[2]))})
-    off = _discount_cents(valid, price_cents)
+    off = discount_cents(valid, price_cents)
     expected = _half_up(price_cents * valid.value, 100) if valid.kind == "percent" else valid.value
     assert off == min(expected, price_cents) and 0 <= off <= price_cents

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ecommerce_agent.agent import TOOLS as SPECIALIST_TOOLS
 from tools.crypto import get_cipher
 from tools.llm.scripted import Reply, Rule, ScriptedLlm, rules
-from tools.shop import agent_tools
+from tools.shop import runtime, tool_common
 from tools.shop.catalog import customer_by_user_id, product_by_sku
 from tools.shop.money import to_cents
 from tools.shop.permissions import (
@@ -103,7 +103,7 @@ async def quote_cents(engine: AsyncEngine, sku: str, user_id: str) -> int:
         product = await product_by_sku(conn, sku)
         customer = await customer_by_user_id(conn, user_id)
         assert product is not None and customer is not None
-        paths, _ = await agent_tools._category_paths(conn)
+        paths, _ = await tool_common.category_paths(conn)
         quote = await price_for(conn, product, customer, FIXED_NOW, paths[product.category_id])
     return to_cents(quote.final_price)
 
@@ -219,13 +219,13 @@ async def test_another_customers_order_looks_missing(shop: AsyncEngine) -> None:
 
 async def test_staff_only_lookup(shop: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
     bodies: list[str] = []
-    real_get_engine = agent_tools.get_engine
+    real_get_engine = runtime.get_engine
 
     async def spying_get_engine() -> AsyncEngine:
         bodies.append("ran")
         return await real_get_engine()
 
-    monkeypatch.setattr(agent_tools, "get_engine", spying_get_engine)  # every tool body starts here
+    monkeypatch.setattr(runtime, "get_engine", spying_get_engine)  # every tool body starts here
     for user_id in (C0001, C0003, STRANGER):
         denied = await call("lookup_any_order", user_id, order_number="4581231")
         assert denied == STAFF_ONLY_REFUSAL

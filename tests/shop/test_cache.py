@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.shop_runtime import FIXED_NOW
 from tools.settings import get_settings
-from tools.shop import agent_tools
+from tools.shop import catalog_tools, product_tools, promotion_tools, tool_common
 from tools.shop.cache import (
     CATALOG,
     PROMOTIONS,
@@ -273,7 +273,7 @@ async def uncached_promotions(monkeypatch: pytest.MonkeyPatch, user_id: str) -> 
     with monkeypatch.context() as patch:
         patch.setenv("CACHE_TTL_S", "0")
         get_settings.cache_clear()
-        answer = await agent_tools.my_promotions(session(user_id))
+        answer = await promotion_tools.my_promotions(session(user_id))
     get_settings.cache_clear()
     return answer
 
@@ -287,19 +287,19 @@ async def test_my_promotions_cached_until_a_redemption(cached_shop: AsyncEngine,
 
     cache = get_cache()
     with Queries(cached_shop) as first:
-        assert await agent_tools.my_promotions(session(PREMIUM)) == uncached
+        assert await promotion_tools.my_promotions(session(PREMIUM)) == uncached
     with Queries(cached_shop) as second:
-        assert await agent_tools.my_promotions(session(PREMIUM)) == uncached
+        assert await promotion_tools.my_promotions(session(PREMIUM)) == uncached
     assert first.touching("promotions") == 1 and first.touching("coupon_redemptions") == 1
     assert second.touching("promotions") == 0 and second.touching("coupon_redemptions") == 0
     assert len(second.statements) < len(first.statements) and cache.hits >= 2
 
-    redeemed = await agent_tools.redeem_coupon_code("BIENVENIDA10", session(BASIC))
+    redeemed = await promotion_tools.redeem_coupon_code("BIENVENIDA10", session(BASIC))
     assert redeemed["status"] == "ok"
-    after = await agent_tools.my_promotions(session(PREMIUM))
+    after = await promotion_tools.my_promotions(session(PREMIUM))
     assert "BIENVENIDA10" not in {c["code"] for c in after["coupons"]}, "exhausted by another customer"
     assert after == await uncached_promotions(monkeypatch, PREMIUM)
-    assert "BIENVENIDA10" not in {c["code"] for c in (await agent_tools.my_promotions(session(BASIC)))["coupons"]}
+    assert "BIENVENIDA10" not in {c["code"] for c in (await promotion_tools.my_promotions(session(BASIC)))["coupons"]}
 
 
 async def test_cached_promotions_follow_the_clock(cached_shop: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -311,8 +311,8 @@ async def test_cached_promotions_follow_the_clock(cached_shop: AsyncEngine, monk
                 starts_at=FIXED_NOW + timedelta(minutes=starts), ends_at=FIXED_NOW + timedelta(minutes=ends)))
 
     async def automatic_at(minutes: int) -> set[str]:
-        monkeypatch.setattr(agent_tools, "now", lambda: FIXED_NOW + timedelta(minutes=minutes))
-        answer = await agent_tools.my_promotions(session(BASIC))
+        monkeypatch.setattr(tool_common, "now", lambda: FIXED_NOW + timedelta(minutes=minutes))
+        answer = await promotion_tools.my_promotions(session(BASIC))
         return {p["name"] for p in answer["automatic"]} & {"Flash de la tarde", "Último rato"}
 
     assert await automatic_at(0) == {"Último rato"}
@@ -323,12 +323,12 @@ async def test_cached_promotions_follow_the_clock(cached_shop: AsyncEngine, monk
 
 
 async def test_catalog_lookups_hit_the_cache(cached_shop: AsyncEngine) -> None:
-    sku = (await agent_tools.search_catalog("notebook", tool_context=session(BASIC)))["products"][0]["sku"]
-    first = await agent_tools.product_details(sku, session(BASIC))
-    listed = await agent_tools.list_categories()
+    sku = (await product_tools.search_catalog("notebook", tool_context=session(BASIC)))["products"][0]["sku"]
+    first = await product_tools.product_details(sku, session(BASIC))
+    listed = await catalog_tools.list_categories()
     with Queries(cached_shop) as again:
-        assert await agent_tools.product_details(sku, session(BASIC)) == first
-        assert await agent_tools.list_categories() == listed
+        assert await product_tools.product_details(sku, session(BASIC)) == first
+        assert await catalog_tools.list_categories() == listed
     assert again.touching("products") == 0 and again.touching("categories") == 0
     assert again.touching("stock") == 1, "stock is always read live"
 
@@ -339,8 +339,8 @@ async def test_redis_outage_still_answers(shop: AsyncEngine, monkeypatch: pytest
     get_settings.cache_clear()
     with caplog.at_level(logging.WARNING):
         for _ in range(2):
-            assert await agent_tools.my_promotions(session(BASIC)) == expected
-        redeemed = await agent_tools.redeem_coupon_code("BIENVENIDA10", session(BASIC))
+            assert await promotion_tools.my_promotions(session(BASIC)) == expected
+        redeemed = await promotion_tools.redeem_coupon_code("BIENVENIDA10", session(BASIC))
     assert redeemed["status"] == "ok"
     assert [r.name for r in caplog.records if r.levelno >= logging.WARNING] == ["tools.shop.cache"]
     assert expected["ok"] and isinstance(get_cache(), RedisCache)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.shop.factories import NOW, make_shop
-from tools.shop import catalog, orders, pricing
+from tools.shop import catalog, orders, parsing, pricing
 from tools.shop.pricing import RedeemStatus
 from tools.shop.schema import coupon_redemptions, promotions, stock
 
@@ -115,8 +115,8 @@ async def test_orders_are_scoped_to_their_customer(engine: AsyncEngine) -> None:
 
 def test_order_numbers_written_many_ways() -> None:
     for text in ["#4581230", "pedido 4581230", "orden nro 4581230", "Orden N° 4.581.230", "mi compra 4581230!"]:
-        assert orders.normalize_order_number(text) == "4581230", text
-    assert orders.normalize_order_number("no sé el número") is None
+        assert parsing.normalize_order_number(text) == "4581230", text
+    assert parsing.normalize_order_number("no sé el número") is None
 
 
 async def test_support_tickets_belong_to_their_customer(engine: AsyncEngine) -> None:

@@ -20,18 +20,17 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tools.settings import get_settings
-from tools.shop import search
+from tools.shop import search_index
 from tools.shop.embeddings import UseEmbedder, ensure_model
 from tools.shop.schema import categories, kb_articles, products, stock, warehouses
 from tools.shop.search import (
     CATEGORY_MIN_SCORE,
     KB_MIN_SCORE,
-    SearchIndex,
     search_categories,
     search_kb,
     search_products,
-    sync_index,
 )
+from tools.shop.search_index import SearchIndex, sync_index
 from tools.shop.seed import seed
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
@@ -306,7 +305,7 @@ def test_chroma_url_selects_the_http_client(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(chromadb, "HttpClient", lambda **kwargs: calls.append(kwargs) or "http-client")
     monkeypatch.setenv("CHROMA_URL", "http://127.0.0.1:8000")
     get_settings.cache_clear()
-    assert search.make_client() == "http-client"
+    assert search_index.make_client() == "http-client"
     assert (calls[0]["host"], calls[0]["port"], calls[0]["ssl"]) == ("127.0.0.1", 8000, False)
 
 

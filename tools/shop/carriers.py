@@ -71,6 +71,22 @@ class TrackingInfo(BaseModel):
     delayed: bool = False  # the carrier's promised date passed and the parcel has not arrived
 
 
+class ShipmentRef(BaseModel):
+    """Which carrier took an order and under which tracking number."""
+
+    carrier: str
+    tracking_number: str
+
+
+async def shipment_for_order(engine: AsyncEngine, order_id: int) -> ShipmentRef | None:
+    """The order's shipment, or None while it has none (unpaid, cancelled, being prepared)."""
+    async with engine.connect() as conn:
+        row = (await conn.execute(
+            select(shipments.c.carrier, shipments.c.tracking_number).where(shipments.c.order_id == order_id)
+        )).first()
+    return ShipmentRef(carrier=row.carrier, tracking_number=row.tracking_number) if row else None
+
+
 class TrackingError(RuntimeError):
     """The carrier could not be asked, or answered something unusable (message for logs, not customers)."""
 

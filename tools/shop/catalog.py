@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from pydantic import BaseModel
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tools.crypto import get_cipher
 from tools.shop.records import CategoryNode, Customer, Product
-from tools.shop.schema import categories, customers, products, stock
+from tools.shop.schema import categories, customers, products, stock, warehouses
 
 
 async def customer_by_user_id(conn: AsyncConnection, user_id: str) -> Customer | None:
@@ -50,6 +51,20 @@ async def category_tree(conn: AsyncConnection) -> list[CategoryNode]:
     return roots
 
 
+async def category_paths(conn: AsyncConnection) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """(category id -> [itself, parent, grandparent...], category id -> name) for every category."""
+    rows = (await conn.execute(select(categories.c.id, categories.c.parent_id, categories.c.name))).all()
+    parent = {row.id: row.parent_id for row in rows}
+    paths: dict[str, list[str]] = {}
+    for cid in parent:
+        path, current = [], cid
+        while current and current not in path:
+            path.append(current)
+            current = parent.get(current)
+        paths[cid] = path
+    return paths, {row.id: row.name for row in rows}
+
+
 async def descendant_ids(conn: AsyncConnection, category_id: str) -> list[str]:
     """`category_id` and all its subcategories (any depth)."""
     rows = (await conn.execute(select(categories.c.id, categories.c.parent_id))).all()
@@ -80,16 +95,34 @@ async def product_by_sku(conn: AsyncConnection, sku: str) -> Product | None:
     return Product.from_row(row) if row else None
 
 
-async def stock_levels(conn: AsyncConnection, product_ids: Iterable[int]) -> dict[int, int]:
-    """Units available per product, summed over warehouses (0 when none)."""
+class WarehouseStock(BaseModel):
+    """Units of one product in one warehouse."""
+
+    warehouse: str  # the warehouse's name
+    city: str
+    units: int
+
+
+async def stock_by_warehouse(conn: AsyncConnection, product_ids: Iterable[int]) -> dict[int, list[WarehouseStock]]:
+    """Each product's units per warehouse, in warehouse order (an empty list when it has no stock rows)."""
     wanted = list(product_ids)
     if not wanted:
         return {}
     rows = (await conn.execute(
-        select(stock.c.product_id, func.sum(stock.c.quantity)).where(stock.c.product_id.in_(wanted)).group_by(stock.c.product_id)
+        select(stock.c.product_id, warehouses.c.name, warehouses.c.city, stock.c.quantity)
+        .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
+        .where(stock.c.product_id.in_(wanted))
+        .order_by(stock.c.product_id, warehouses.c.id)
     )).all()
-    levels = {pid: int(total or 0) for pid, total in rows}
-    return {pid: levels.get(pid, 0) for pid in wanted}
+    found: dict[int, list[WarehouseStock]] = {pid: [] for pid in wanted}
+    for row in rows:
+        found[row.product_id].append(WarehouseStock(warehouse=row.name, city=row.city, units=int(row.quantity)))
+    return found
+
+
+async def stock_levels(conn: AsyncConnection, product_ids: Iterable[int]) -> dict[int, int]:
+    """Units available per product, summed over warehouses (0 when none)."""
+    return {pid: sum(item.units for item in items) for pid, items in (await stock_by_warehouse(conn, product_ids)).items()}
 
 
 async def take_stock(conn: AsyncConnection, product_id: int, warehouse_id: str, quantity: int) -> bool:

@@ -49,6 +49,11 @@ def render(number: str, kind: str, customer: Customer, order: Order, tax: TaxBre
     return "\n".join(lines)
 
 
+async def has_invoice(conn: AsyncConnection, order_id: int) -> bool:
+    """Whether the order's invoice has already been issued."""
+    return (await conn.execute(select(invoices.c.id).where(invoices.c.order_id == order_id))).first() is not None
+
+
 async def _existing(conn: AsyncConnection, order: Order) -> Invoice | None:
     row = (await conn.execute(select(invoices).where(invoices.c.order_id == order.id))).first()
     return _invoice(row, order.number) if row else None
@@ -72,7 +77,11 @@ async def _next_number(conn: AsyncConnection) -> str:
 
 
 class InvoiceRefused(ValueError):
-    """The order cannot be invoiced yet (message in Spanish)."""
+    """The order cannot be invoiced yet: it is not paid (`order_number` says which one)."""
+
+    def __init__(self, order_number: str) -> None:
+        super().__init__(f"order {order_number} is not paid yet")
+        self.order_number = order_number
 
 
 async def invoice_order(engine: AsyncEngine, customer: Customer, order_number: str, now: datetime) -> Invoice | None:
@@ -92,7 +101,7 @@ async def invoice_order(engine: AsyncEngine, customer: Customer, order_number: s
                 if existing:
                     return existing
                 if order.status not in INVOICEABLE:
-                    raise InvoiceRefused(f"El pedido #{order.number} todavía no está pago; la factura se emite al acreditarse el pago.")
+                    raise InvoiceRefused(order.number)
                 tax = breakdown([TaxLine(gross_cents=to_cents(l.subtotal), iva_rate=l.iva_rate) for l in order.lines],
                                 to_cents(order.discount))
                 if tax.total_cents != to_cents(order.total):

@@ -1,4 +1,4 @@
-"""Order lookups, always scoped to one customer.
+"""Order lookups, scoped to one customer, and the support staff's lookup of any order.
 
 An order number that belongs to another customer returns exactly what a missing
 one returns (None), so a customer cannot probe for other people's orders.
@@ -6,23 +6,18 @@ one returns (None), so a customer cannot probe for other people's orders.
 
 from __future__ import annotations
 
-import re
+from datetime import datetime
+from decimal import Decimal
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tools.crypto import get_cipher
 from tools.shop.money import pesos
+from tools.shop.parsing import normalize_order_number
 from tools.shop.records import Order, OrderLine
-from tools.shop.schema import order_lines, orders, products
-
-_DIGITS = re.compile(r"\d{5,10}")
-
-
-def normalize_order_number(text: str) -> str | None:
-    """"#4581230", "pedido 4581230", "orden nro. 4.581.230" -> "4581230"."""
-    match = _DIGITS.search(re.sub(r"(?<=\d)[.\s-](?=\d)", "", text))
-    return match.group(0) if match else None
+from tools.shop.schema import customers, order_lines, orders, products
 
 
 async def _lines(conn: AsyncConnection, order_ids: list[int]) -> dict[int, list[OrderLine]]:
@@ -63,8 +58,35 @@ async def order_for_customer(conn: AsyncConnection, customer_id: str, number: st
 
 
 async def recent_orders(conn: AsyncConnection, customer_id: str, limit: int = 5) -> list[Order]:
+    """The customer's latest orders, newest first, with their lines."""
     rows = (await conn.execute(
         select(orders).where(orders.c.customer_id == customer_id).order_by(orders.c.created_at.desc()).limit(limit)
     )).all()
     lines = await _lines(conn, [r.id for r in rows])
     return [_order(r, lines[r.id]) for r in rows]
+
+
+class StaffOrderView(BaseModel):
+    """Any customer's order as support staff see it: who placed it, when, its status and total."""
+
+    id: int
+    number: str
+    status: str
+    created_at: datetime
+    total: Decimal
+    customer_id: str
+    customer_name: str
+
+
+async def any_order(conn: AsyncConnection, number: str) -> StaffOrderView | None:
+    """The order with this (normalized) number, whoever placed it. For support staff only."""
+    row = (await conn.execute(
+        select(orders.c.id, orders.c.number, orders.c.status, orders.c.created_at, orders.c.total_cents,
+               orders.c.customer_id, customers.c.name.label("customer_name"))
+        .join(customers, customers.c.id == orders.c.customer_id)
+        .where(orders.c.number == number)
+    )).first()
+    if row is None:
+        return None
+    return StaffOrderView(id=row.id, number=row.number, status=row.status, created_at=row.created_at,
+                          total=pesos(row.total_cents), customer_id=row.customer_id, customer_name=row.customer_name)

@@ -16,9 +16,9 @@ The role is the `role` column of the session's customer (`customer_by_user_id` o
     support_staff      everything, including the staff-only lookup_any_order
 
 `enforce_permissions` is each specialist's `before_tool_callback`: for a call the
-session may not make it returns a Spanish refusal, which ADK sends back as the
-tool's response without running the tool. It fails closed: a tool missing from the
-table, or a database error while checking, is refused.
+session may not make it returns a Spanish refusal (worded in `tools.shop.replies`),
+which ADK sends back as the tool's response without running the tool. It fails closed:
+a tool missing from the table, or a database error while checking, is refused.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Any
 
 from google.adk.tools import BaseTool, ToolContext
 
+from tools.shop import replies
 from tools.shop.catalog import customer_by_user_id
 from tools.shop.runtime import get_engine
 
@@ -54,24 +55,10 @@ ROLE_TOOLS: dict[str, frozenset[str]] = {
 
 ALL_TOOLS: frozenset[str] = ROLE_TOOLS["support_staff"]
 
-STAFF_ONLY_REFUSAL = {
-    "ok": False,
-    "error": "forbidden",
-    "message": "Esa consulta es solo para el personal de soporte. Si querés saber de un pedido tuyo, "
-               "decime el número y lo busco entre tus compras.",
-}
-NOT_IDENTIFIED_REFUSAL = {
-    "ok": False,
-    "error": "not_identified",
-    "message": "Para eso necesito identificarte como cliente: escribinos desde el número o la cuenta registrada "
-               "en la tienda. Mientras tanto te puedo ayudar con el catálogo, precios de lista y la ayuda.",
-}
-FORBIDDEN_REFUSAL = {"ok": False, "error": "forbidden", "message": "No tenés permiso para usar esa función."}
-UNAVAILABLE_REFUSAL = {
-    "ok": False,
-    "error": "technical",
-    "message": "Ahora no puedo verificar tu cuenta. Probá de nuevo en unos minutos.",
-}
+STAFF_ONLY_REFUSAL = {"ok": False, "error": "forbidden", "message": replies.STAFF_ONLY_REFUSAL}
+NOT_IDENTIFIED_REFUSAL = {"ok": False, "error": "not_identified", "message": replies.NOT_IDENTIFIED_REFUSAL}
+FORBIDDEN_REFUSAL = {"ok": False, "error": "forbidden", "message": replies.FORBIDDEN_REFUSAL}
+UNAVAILABLE_REFUSAL = {"ok": False, "error": "technical", "message": replies.UNAVAILABLE_REFUSAL}
 
 
 def allowed_tools(role: str | None) -> frozenset[str]:

@@ -2,7 +2,9 @@
 
 A customer's price = list price − tier discount − the best automatic promotion
 that applies (by product, category or tier, inside its validity window). Coupons
-are separate: `redeem_coupon` checks and counts one use atomically.
+are separate: `redeem_coupon` checks and counts one use atomically. Which products a
+promotion covers (`in_scope`, `lowers_price`), how much it takes off (`discount_cents`)
+and who may use it (`tier_allows`) are pure functions the seed's orders follow too.
 
 The agent tools read a customer's promotions through the cache
 (`customer_promotions`): a snapshot complete for the next `CACHE_TTL_S` seconds,
@@ -12,6 +14,7 @@ the hour is shown exactly while it is valid. Redemptions invalidate it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -30,7 +33,13 @@ TIER_DISCOUNT_PERCENT = {"basic": 0, "premium": 5, "vip": 10}
 
 
 def tier_rank(tier: str | None) -> int:
+    """0 for basic (and unknown tiers), then premium, vip."""
     return TIERS.index(tier) if tier in TIERS else 0
+
+
+def tier_allows(tier: str, min_tier: str | None) -> bool:
+    """Whether a customer of `tier` may use a promotion for `min_tier` and above (None: everyone)."""
+    return min_tier is None or tier_rank(tier) >= tier_rank(min_tier)
 
 
 def _eligible_tiers(tier: str) -> list[str]:
@@ -108,9 +117,30 @@ async def customer_promotions(conn: AsyncConnection, customer: Customer, now: da
     return snapshot
 
 
-def _discount_cents(promotion: Promotion, price_cents: int) -> int:
-    off = percent_of(price_cents, promotion.value) if promotion.kind == "percent" else promotion.value
-    return min(off, price_cents)
+def in_scope(promotion: Promotion, product_id: int, category_path: Sequence[str]) -> bool:
+    """Whether the promotion covers the product: its product, its category or an ancestor (no scope: all).
+
+    `category_path`: the product's category and its ancestors.
+    """
+    return (promotion.product_id is None or promotion.product_id == product_id) and (
+        promotion.category_id is None or promotion.category_id in category_path
+    )
+
+
+def lowers_price(promotion: Promotion, product_id: int, category_path: Sequence[str]) -> bool:
+    """Whether an automatic promotion (no code) lowers this product's price.
+
+    It must cover the product; a store-wide promotion without scope (no product, no
+    category, no tier) is a coupon's job, not a price.
+    """
+    store_wide = promotion.product_id is None and promotion.category_id is None and promotion.min_tier is None
+    return not store_wide and in_scope(promotion, product_id, category_path)
+
+
+def discount_cents(promotion: Promotion, amount_cents: int) -> int:
+    """Centavos the promotion takes off an amount: a percentage of it, or a fixed sum capped at it."""
+    off = percent_of(amount_cents, promotion.value) if promotion.kind == "percent" else promotion.value
+    return min(off, amount_cents)
 
 
 async def price_for(
@@ -128,13 +158,8 @@ def quote(product: Product, customer: Customer, automatic: list[Promotion], cate
     path = category_path or [product.category_id]
     best: tuple[int, Promotion | None] = (0, None)
     for promo in automatic:
-        applies = (promo.product_id is None or promo.product_id == product.id) and (
-            promo.category_id is None or promo.category_id in path
-        )
-        if applies and promo.product_id is None and promo.category_id is None and promo.min_tier is None:
-            applies = False  # a store-wide promotion without scope is a coupon's job, not a price
-        if applies:
-            off = _discount_cents(promo, after_tier)
+        if lowers_price(promo, product.id, path):
+            off = discount_cents(promo, after_tier)
             if off > best[0]:
                 best = (off, promo)
     return PriceQuote(
@@ -190,7 +215,7 @@ async def _redeem(engine: AsyncEngine, normalized: str, customer: Customer, now:
         if row is None:
             return RedeemResult(status=RedeemStatus.UNKNOWN)
         promotion = Promotion.from_row(row)
-        if promotion.min_tier and tier_rank(customer.tier) < tier_rank(promotion.min_tier):
+        if not tier_allows(customer.tier, promotion.min_tier):
             return RedeemResult(status=RedeemStatus.NOT_ELIGIBLE, promotion=promotion)
         claimed = await conn.execute(
             update(promotions)

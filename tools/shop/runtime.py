@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tools.settings import get_settings
 from tools.shop.cache import CATALOG, PROMOTIONS, get_cache
 from tools.shop.db import create_engine, migrate
-from tools.shop.search import SearchIndex, sync_index
+from tools.shop.search_index import SearchIndex, sync_index
 from tools.shop.seed import seed
 
 log = logging.getLogger(__name__)

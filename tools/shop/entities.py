@@ -1,4 +1,8 @@
-"""Entities in a shop customer's message: order numbers, coupon codes, brands/models, price ranges."""
+"""Entities in a shop customer's message: order numbers, coupon codes, brands/models, price ranges.
+
+Pure text parsing for the shop's router and its scripted demo policy. Amounts and order
+numbers are read by `tools.shop.parsing`, as the tools read their arguments.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from tools.shop.parsing import normalize_order_number, parse_amount
 from tools.text import normalize
 
 BRANDS = [
@@ -37,11 +42,15 @@ _MONEY_SPAN = re.compile(
 
 
 class PriceRange(BaseModel):
+    """Bounds in pesos; a bound that was named but is not an amount (such as 0) is None."""
+
     min: Decimal | None = None
     max: Decimal | None = None
 
 
 class Entities(BaseModel):
+    """What `extract` finds in one message."""
+
     order_numbers: list[str] = Field(default_factory=list)
     coupon_codes: list[str] = Field(default_factory=list)
     brands: list[str] = Field(default_factory=list)
@@ -49,13 +58,9 @@ class Entities(BaseModel):
     price_range: PriceRange | None = None
 
 
-def _amount(number: str, unit: str | None) -> Decimal:
-    value = Decimal(re.sub(r"[.\s]", "", number) if re.fullmatch(r"\d{1,3}(?:[.\s]\d{3})+", number) else number.replace(",", "."))
-    if unit in ("mil", "k", "lucas", "luquitas"):
-        value *= 1000
-    elif unit and (unit.startswith("millon") or unit in ("palos", "m")):
-        value *= 1_000_000
-    return value
+def _amount(number: str, unit: str | None) -> Decimal | None:
+    """An amount the price patterns matched ("800.000", "300" + "lucas"), read by `parse_amount`."""
+    return parse_amount(f"{number} {unit}" if unit else number)
 
 
 def price_range(norm: str) -> PriceRange | None:
@@ -80,12 +85,13 @@ def normalize_keep_symbols(text: str) -> str:
 
 
 def extract(text: str) -> Entities:
+    """Order numbers, coupon codes, brands, models and a price range named in `text`."""
     norm = normalize(text)
     orders = []
     without_money = _MONEY_SPAN.sub(" ", normalize_keep_symbols(_CUIT.sub(" ", text)))
     for match in _ORDER_RX.finditer(without_money):
-        digits = re.sub(r"\D", "", match.group(1))
-        if 6 <= len(digits) <= 8 and digits not in orders:
+        digits = normalize_order_number(match.group(1))
+        if digits and 6 <= len(digits) <= 8 and digits not in orders:
             orders.append(digits)
     coupons = list(dict.fromkeys(m.group(1).replace("-", "") for m in _COUPON_RX.finditer(text)))
     coupons += [m.group(1).upper() for m in _COUPON_AFTER_WORD.finditer(norm) if m.group(1).upper() not in coupons]
