@@ -97,7 +97,8 @@ def to_markdown(report: Report) -> str:
         out.append(f"| {t.agent} | {t.measure} | {value} | {t.target} | {_mark(t.met)} |")
     for run in report.runs:
         seeds = f" (seeds {', '.join(map(str, run.seeds))})" if run.seeds else ""
-        out += ["", f"## {run.agent} — {run.mode}{seeds}", "", *_case_rows(run), "", _summary_line(run)]
+        suite = " — natural conversations" if run.suite == "conversations" else ""
+        out += ["", f"## {run.agent} — {run.mode}{seeds}{suite}", "", *_case_rows(run), "", _summary_line(run)]
         if run.mode == "model":
             out += ["", "What each conversation's model calls cost (the server's own counts):", "", *cost_rows(run)]
         failures = _failures(run)

@@ -213,6 +213,7 @@ class Run(BaseModel):
     agent: str
     mode: Mode
     model: str
+    suite: Literal["eval sets", "conversations"] = "eval sets"
     seeds: list[int] = Field(default_factory=list)
     cases: list[CaseResult]
 
@@ -319,7 +320,11 @@ def targets(runs: list[Run]) -> list[Target]:
     for run in runs:
         s = run.summary
         rows: list[tuple[str, float, str, bool]] = []
-        if run.mode == "sloppy":
+        if run.suite == "conversations":
+            right = round(sum(c.state_ok for c in run.cases) / max(len(run.cases), 1), 3)
+            rows.append(("natural conversations with the right saved order", right, "≥ 90 %", right >= 0.9))
+            rows += _real_model_rows(run)[1:] if run.mode == "model" else []
+        elif run.mode == "sloppy":
             rate = round(s.succeeded / s.cases, 3) if s.cases else 0.0
             rows.append(("task success under sloppy mode", rate, "≥ 90 %", rate >= 0.9))
         else:

@@ -12,18 +12,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from google.adk.evaluation.eval_case import EvalCase, Invocation, SessionInput
+from google.genai import types
 
 import eval.__main__ as cli
 from eval.__main__ import evaluate
+from eval.baseline import NAME, build_baseline
+from eval.conversations import load_conversations
 from eval.markdown import write_report
 from eval.replay import expected_turns, load_cases, replay_policy, run_case
 from eval.report import Report, is_clarifying_question
 from eval.sloppy import KINDS, QUANTITY_WORDS, SIZE_WORDS, SloppyPolicy, misspell
 from pizzeria_agent.agent import build_agent as build_pizzeria
 from tools.llm.replies import TOO_MANY_CALLS
-from tools.llm.scripted import ScriptedLlm
+from tools.llm.scripted import Reply, ScriptedLlm, View
 from tools.pizzeria.quantities import parse_quantity
 from tools.pizzeria.resolver import resolve_line
+from tools.settings import get_settings
 
 SEEDS = (1, 2, 3, 4, 5)
 ABSORBED = {"unknown_tool", "repeated_call", "text_call", "repeated_turn", "text_instead"}
@@ -196,3 +201,47 @@ def test_exit_code_is_one_when_a_replayed_case_fails(monkeypatch: pytest.MonkeyP
     assert code == 1
     assert "0/1 cases pass" in markdown
     assert "state['conversation_phase'] = 'TOMANDO_PEDIDO', expected 'PEDIDO_ENTREGADO'" in markdown
+
+
+def test_the_natural_conversations_are_checked_by_the_order_saved(tmp_path: Path) -> None:
+    conversations = load_conversations()
+    assert len(conversations) >= 10 and all(order for _, _, order in conversations)
+    code = cli.main(["--agent", "pizzeria", "--suite", "conversations", "--out", str(tmp_path)])
+    data = json.loads((tmp_path / "eval_report.json").read_text(encoding="utf-8"))
+    [run] = data["runs"]
+    assert run["suite"] == "conversations" and [c["case_id"] for c in run["cases"]] == [c.eval_id for _, c, _ in conversations]
+    right = [c for c in run["cases"] if c["state_ok"]]
+    assert all(len(c["saved_orders"]) == 1 for c in right) and len(right) >= 5, "the demo policy saves most of them"
+    assert code == 0, "conversations inform; only the eval sets' replay gates"
+    assert "natural conversations with the right saved order" in (tmp_path / "eval_report.md").read_text(encoding="utf-8")
+
+
+def _baseline_policy(view: View) -> Reply | None:
+    text = view.user_text
+    if view.after == "save_address":
+        return Reply.call("finalize_order")
+    if view.responses:
+        return None
+    if "muzza" in text:
+        return Reply.call("add_item_to_order", item=text)
+    if text == "sí":
+        return Reply.call("confirm_order")
+    if "Belgrano" in text:
+        return Reply.call("save_address", address=text)
+    return Reply.say("¿Algo más?")
+
+
+async def test_the_baseline_is_one_agent_with_every_tool(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PIZZERIA_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    case = EvalCase(eval_id="b", conversation=[
+        Invocation(invocation_id=str(n), user_content=types.Content(role="user", parts=[types.Part(text=t)]))
+        for n, t in enumerate(["dos muzzas grandes", "eso es todo", "sí", "Belgrano 1500, Quilmes"])],
+        session_input=SessionInput(app_name="pizzeria_agent", user_id="5491155550103", state={}))
+    model = ScriptedLlm(policy=_baseline_policy)
+    result = await run_case("baseline", case, build_baseline, "pizzeria_agent", model, mode="model")
+    assert len(model.requests[0].tools) == len(cli.agent_tools("pizzeria")) == 10
+    assert cli.saved_orders() == [{"items": [["muzzarella", "grande", 2]], "total": 27800}]
+    assert result.turns[0].calls[0].agent == NAME
+    with pytest.raises(SystemExit):
+        cli.parse_args(["--baseline"])

@@ -30,19 +30,26 @@ AGENT_LABEL = "adk_agent_name"
 _call: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("llm_call", default=None)
 
 
+_slots: dict[str, int] = {}
+_slots_lock = threading.Lock()
+
+
 class SlotMap:
-    """Specialist name -> llama.cpp slot, assigned in the order specialists first call."""
+    """Specialist name -> llama.cpp slot, assigned in the order specialists first call.
+
+    One assignment per process, shared by every model built (each conversation and each
+    agent package builds its own), so a specialist finds its prefix in the same slot
+    across turns and across conversations.
+    """
 
     def __init__(self, slots: int) -> None:
         self.slots = slots
-        self._assigned: dict[str, int] = {}
-        self._lock = threading.Lock()
 
     def slot(self, agent: str) -> int:
-        with self._lock:
-            if agent not in self._assigned:
-                self._assigned[agent] = len(self._assigned) % self.slots
-            return self._assigned[agent]
+        with _slots_lock:
+            if agent not in _slots:
+                _slots[agent] = len(_slots)
+            return _slots[agent] % self.slots
 
 
 class AccountedClient(LiteLLMClient):
