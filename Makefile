@@ -32,4 +32,11 @@ run: install
 test: install
 	$(BIN)/python -m pytest -q
 
-.PHONY: install run test
+# The real-model tier: llama.cpp's server and a small GGUF model built/fetched once into
+# ~/.cache/local-shop-agents, both agents' eval sets and the natural conversations, one table
+# (eval/README.md). LLM_MODEL=ollama_chat/<model> uses your Ollama instead. ARGS=--baseline
+# adds the single-agent baseline; ARGS="--slots 0" runs one unpinned slot.
+eval-real: install
+	$(BIN)/python -m eval.tier $(ARGS)
+
+.PHONY: install run test eval-real

@@ -1,13 +1,16 @@
 """`python -m eval`: run every eval set of both agents and write the report.
 
     python -m eval [--agent pizzeria|ecommerce|all] [--model scripted|<litellm model string>]
-                   [--sloppy SEED[,SEED...]] [--out DIR]
+                   [--suite evalsets|conversations|all] [--baseline] [--sloppy SEED[,SEED...]] [--out DIR]
 
 Writes DIR/eval_report.json and DIR/eval_report.md (default DIR: .data/eval) and
 prints the Markdown. Every case starts from fresh data: its own pizzeria data
 directory, or its own copy of a shop database seeded once for the run. The exit
 code is 1 when a case of the scripted replay fails; a real model's or the sloppy
-model's results are informative. See eval/README.md.
+model's results are informative. `--suite conversations` adds the natural pizzeria
+conversations (`eval.conversations`), checked by the order saved; `--baseline` runs the
+pizzeria's suites on the single-agent design this project replaces (`eval.baseline`).
+See eval/README.md.
 """
 
 from __future__ import annotations
@@ -32,8 +35,11 @@ from google.adk.agents import BaseAgent
 from google.adk.evaluation.eval_case import EvalCase
 from google.adk.models.base_llm import BaseLlm
 
+from eval.baseline import NAME, build_baseline
+from eval.conversations import load_conversations, order_mismatch
+from eval.markdown import to_markdown, write_report
 from eval.replay import load_cases, replay_policy, run_case, token_source
-from eval.report import CaseResult, Report, Run, to_markdown, write_report
+from eval.report import CaseResult, Report, Run
 from eval.sloppy import SloppyPolicy, differences_from_replay
 from tools.llm.models import build_model
 from tools.llm.preflight import require_model_server
@@ -105,12 +111,24 @@ def _builder(eval_dir: str) -> Callable[[BaseLlm], BaseAgent]:
     return build_agent
 
 
-def _model(case: EvalCase, model: str, seed: int | None) -> tuple[BaseLlm, SloppyPolicy | None]:
+def agent_tools(eval_dir: str) -> list[str]:
+    """Every tool name of the agent's specialists (sloppy mode calls another specialist's)."""
+    if eval_dir == "pizzeria":
+        from pizzeria_agent.agent import TOOLS
+    else:
+        from ecommerce_agent.agent import TOOLS
+    return sorted({fn.__name__ for fns in TOOLS.values() for fn in fns})
+
+
+def _model(case: EvalCase, model: str, seed: int | None, tools: Sequence[str] = (),
+           demo: str | None = None) -> tuple[BaseLlm, SloppyPolicy | None]:
     if model != "scripted":
         return build_model(), None
+    if demo is not None:
+        return build_model(demo), None
     if seed is None:
         return ScriptedLlm(policy=replay_policy(case)), None
-    sloppy = SloppyPolicy(replay_policy(case), seed=f"{seed}:{case.eval_id}")
+    sloppy = SloppyPolicy(replay_policy(case), seed=f"{seed}:{case.eval_id}", tools=tools)
     return ScriptedLlm(policy=sloppy), sloppy
 
 
@@ -121,38 +139,67 @@ def saved_orders() -> list[dict[str, Any]]:
     return [{"items": sorted([i["item_id"], i["size"], i["quantity"]] for i in o["items"]), "total": o["total"]} for o in orders]
 
 
-async def run_agent(eval_dir: str, model: str = "scripted", seeds: Sequence[int] = ()) -> list[Run]:
-    """The agent's runs: replay (or the real model), then sloppy mode over `seeds`.
+Case = tuple[str, EvalCase, list[list[Any]] | None]
+"""(eval set or suite name, case, the order a conversation must save; None: the case's own state check)."""
+
+
+def _suite_cases(eval_dir: str, suite: str) -> tuple[list[Case], list[Case]]:
+    """(eval-set cases, natural conversations) of the agent for `suite`."""
+    sets: list[Case] = [(s, c, None) for s, c in load_cases(eval_dir)] if suite in ("evalsets", "all") else []
+    talks: list[Case] = list(load_conversations()) if suite in ("conversations", "all") and eval_dir == "pizzeria" else []
+    return sets, talks
+
+
+async def run_agent(eval_dir: str, model: str = "scripted", seeds: Sequence[int] = (), suite: str = "evalsets",
+                    baseline: bool = False) -> list[Run]:
+    """The agent's runs: replay (or the real model), sloppy mode over `seeds`, the conversations.
 
     A sloppy case is also held to what the clean replay of the same case did
     (`differences_from_replay`), since some final states do not check every item.
     """
-    app, build = AGENTS[eval_dir], _builder(eval_dir)
-    cases = load_cases(eval_dir)
-    main = Run(agent=app, mode="replay" if model == "scripted" else "model", model=model, cases=[])
-    sloppy = Run(agent=app, mode="sloppy", model="scripted (sloppy)", seeds=list(seeds), cases=[])
+    app, build = AGENTS[eval_dir], (build_baseline if baseline else _builder(eval_dir))
+    label = NAME if baseline else app
+    sets, talks = _suite_cases(eval_dir, suite)
+    mode = "replay" if model == "scripted" else "model"
+    main = Run(agent=label, mode=mode, model=model, cases=[])
+    sloppy = Run(agent=label, mode="sloppy", model="scripted (sloppy)", seeds=list(seeds), cases=[])
+    spoken = Run(agent=label, mode=mode, model=model, suite="conversations", cases=[])
     replayed: dict[str, CaseResult] = {}
+    demo = f"{app}.demo_policy:demo_policy"
     async with (shop_copies() if eval_dir == "ecommerce" else contextlib.nullcontext(fresh_pizzeria)) as fresh:
-        for seed in [None, *seeds]:
-            for eval_set, case in cases:
-                async with fresh():
-                    llm, policy = _model(case, model, seed)
-                    result = await run_case(eval_set, case, build, app, llm, mode="sloppy" if policy else main.mode, seed=seed)
-                    result.saved_orders = saved_orders() if eval_dir == "pizzeria" else []
-                if policy is None:
-                    main.cases.append(result)
-                    replayed[case.eval_id] = result
-                else:
-                    result.perturbations = policy.perturbations
-                    result.state_mismatches |= differences_from_replay(result, replayed[case.eval_id])
-                    sloppy.cases.append(result)
-    return [main, sloppy] if seeds else [main]
+        plan = [(seed, c) for seed in [None, *seeds] for c in sets] + [(None, c) for c in talks]
+        for seed, (eval_set, case, order) in plan:
+            async with fresh():
+                llm, policy = _model(case, model, seed, agent_tools(eval_dir), demo if order is not None else None)
+                result = await run_case(eval_set, case, build, app, llm, mode="sloppy" if policy else mode, seed=seed)
+                result.saved_orders = saved_orders() if eval_dir == "pizzeria" else []
+            _progress(label, result, order)
+            if order is not None:
+                result.state_mismatches |= order_mismatch(result.saved_orders, order)
+                spoken.cases.append(result)
+            elif policy is None:
+                main.cases.append(result)
+                replayed[case.eval_id] = result
+            else:
+                result.perturbations = policy.perturbations
+                result.state_mismatches |= differences_from_replay(result, replayed[case.eval_id])
+                sloppy.cases.append(result)
+    return [run for run in (main, sloppy, spoken) if run.cases]
 
 
-async def evaluate(eval_dirs: Sequence[str], model: str = "scripted", seeds: Sequence[int] = ()) -> Report:
-    runs = [run for eval_dir in eval_dirs for run in await run_agent(eval_dir, model, seeds)]
+def _progress(agent: str, result: CaseResult, order: list[list[Any]] | None) -> None:
+    """One line per case on stderr (a real model's run takes minutes)."""
+    right = (order_mismatch(result.saved_orders, order) == {}) if order is not None else result.state_ok
+    seed = f" seed {result.seed}" if result.seed is not None else ""
+    print(f"[eval] {agent} {result.case_id}{seed}: {'right' if right else 'WRONG'} final state, "
+          f"{sum(t.model_calls for t in result.turns)} model calls, {result.wall_s:.1f} s", file=sys.stderr, flush=True)
+
+
+async def evaluate(eval_dirs: Sequence[str], model: str = "scripted", seeds: Sequence[int] = (), suite: str = "evalsets",
+                   baseline: bool = False) -> Report:
+    runs = [run for eval_dir in eval_dirs for run in await run_agent(eval_dir, model, seeds, suite, baseline)]
     counted = "cl100k_base (LiteLLM's bundled copy)" if token_source() == "cl100k" else "estimate: characters / 3.5"
-    tokenizer = counted if model == "scripted" else f"the server's usage counts where given, else {counted}"
+    tokenizer = counted if model == "scripted" else f"the server's own counts where given, else {counted}"
     return Report(model=model, tokenizer=tokenizer, runs=runs)
 
 
@@ -161,6 +208,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--agent", choices=["pizzeria", "ecommerce", "all"], default="all")
     parser.add_argument("--model", default="scripted",
                         help="'scripted' (replay) or a LiteLLM model string, e.g. ollama_chat/qwen2.5:7b")
+    parser.add_argument("--suite", choices=["evalsets", "conversations", "all"], default="evalsets",
+                        help="the eval sets, the natural pizzeria conversations, or both")
+    parser.add_argument("--baseline", action="store_true",
+                        help="the pizzeria's suites on one LlmAgent with every tool (the design this replaces)")
     parser.add_argument("--sloppy", default="", metavar="SEED[,SEED...]",
                         help="also run the sloppy scripted model with these seeds")
     parser.add_argument("--out", type=Path, default=Path(".data/eval"), help="directory for eval_report.json and eval_report.md")
@@ -171,19 +222,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--sloppy takes integer seeds, e.g. --sloppy 1,2,3,4,5")
     if args.seeds and args.model != "scripted":
         parser.error("--sloppy perturbs the scripted model; run it without --model")
+    if args.baseline and (args.model == "scripted" or args.agent == "ecommerce"):
+        parser.error("--baseline is the pizzeria on a real model: give --model (and --agent pizzeria or all)")
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    eval_dirs = list(AGENTS) if args.agent == "all" else [args.agent]
+    eval_dirs = ["pizzeria"] if args.baseline else list(AGENTS) if args.agent == "all" else [args.agent]
     with environment(LLM_MODEL=args.model):
         require_model_server(get_settings())  # a real model's server: checked before any case runs
-        report = asyncio.run(evaluate(eval_dirs, args.model, args.seeds))
+        report = asyncio.run(evaluate(eval_dirs, args.model, args.seeds, args.suite, args.baseline))
     json_path, md_path = write_report(report, args.out)
     print(to_markdown(report))
     print(f"wrote {json_path} and {md_path}", file=sys.stderr)
-    return 1 if any(not c.passed for run in report.runs if run.mode == "replay" for c in run.cases) else 0
+    replayed = [c for run in report.runs if run.mode == "replay" and run.suite == "eval sets" for c in run.cases]
+    return 1 if any(not c.passed for c in replayed) else 0
 
 
 if __name__ == "__main__":

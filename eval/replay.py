@@ -9,10 +9,15 @@
 - `run_case`: drives one conversation through ADK's Runner, then checks the session
   state the case expects (ADK's evaluators do not check state).
 
-Token counts: with a real model, the server's own counts (LiteLLM's usage) when the
-response has them; otherwise, and always for the scripted model, the prompt text the
+Token counts: with a real model, the server's own counts: the `CallCost` that
+`tools.llm.accounted` attached (llama.cpp's `timings`: uncached and cached prompt
+tokens, prefill and generation seconds; Ollama's eval counts and durations), else
+LiteLLM's usage; otherwise, and always for the scripted model, the prompt text the
 model would read and the text + function-call JSON it returned, counted with
 `tools.llm.tokens` (cl100k from LiteLLM's bundled files, else chars / 3.5).
+
+The reply of a turn is what the customer reads: the text of its final responses
+(`gateway.turns.reply_text`), not text the model wrote next to a function call.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from eval.report import (
     TurnRecord,
 )
 from tools.llm import tokens
+from tools.llm.cost import cost_of
 from tools.llm.scripted import Policy, Reply, ScriptedLlm, View, read_request
 
 EVAL_DIR = Path(__file__).parent
@@ -116,13 +122,18 @@ class MeteredLlm(BaseLlm):
             self.calls.append(self._record(view, None, time.perf_counter() - start, "no final response"))
 
     def _record(self, view: View, response: LlmResponse | None, wall_s: float, error: str | None = None) -> CallRecord:
+        base = {"agent": view.agent, "routing": not view.agent and not view.tools, "wall_s": round(wall_s, 4), "error": error}
+        cost = cost_of(response) if self.trust_usage else None
+        if cost is not None:
+            return CallRecord(**base, prompt_tokens=cost.prompt_tokens, completion_tokens=cost.completion_tokens,
+                              token_source=cost.source, cached_tokens=cost.cached_tokens, prefill_s=cost.prefill_s,
+                              generation_s=cost.generation_s)
         usage = response.usage_metadata if response and self.trust_usage else None
         if usage and usage.prompt_token_count is not None:
-            prompt, completion, source = usage.prompt_token_count, usage.candidates_token_count or 0, "usage"
-        else:
-            prompt, completion, source = view.prompt_tokens, tokens.count_tokens(_answer_text(response)), token_source()
-        return CallRecord(agent=view.agent, routing=not view.agent and not view.tools, prompt_tokens=prompt,
-                          completion_tokens=completion, token_source=source, wall_s=round(wall_s, 4), error=error)
+            return CallRecord(**base, prompt_tokens=usage.prompt_token_count, completion_tokens=usage.candidates_token_count or 0,
+                              token_source="usage", cached_tokens=usage.cached_content_token_count)
+        return CallRecord(**base, prompt_tokens=view.prompt_tokens, completion_tokens=tokens.count_tokens(_answer_text(response)),
+                          token_source=token_source())
 
 
 def _answer_text(response: LlmResponse | None) -> str:
@@ -134,7 +145,7 @@ def _answer_text(response: LlmResponse | None) -> str:
     )
 
 
-def _failed(response: dict[str, Any]) -> bool:
+def failed(response: dict[str, Any]) -> bool:
     return response.get("ok") is False or "error" in response
 
 
@@ -173,8 +184,8 @@ async def run_case(
         async for event in runner.run_async(user_id=user_id, session_id=session.id, new_message=invocation.user_content):
             calls += [ToolCall(name=c.name or "", args=dict(c.args or {})) for c in event.get_function_calls()]
             if responses := event.get_function_responses():
-                outcome = sorted({f"{r.name}:{'failed' if _failed(r.response or {}) else 'ok'}" for r in responses})
-            if event.author != "user" and event.content:
+                outcome = sorted({f"{r.name}:{'failed' if failed(r.response or {}) else 'ok'}" for r in responses})
+            if event.author != "user" and event.is_final_response() and event.content:
                 texts += [p.text for p in event.content.parts or [] if p.text and not p.thought]
         result.turns.append(TurnRecord(
             user_text=text, reply="\n".join(texts), tool_calls=calls,

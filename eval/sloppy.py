@@ -12,17 +12,28 @@ policy makes is, with probability `rate`, changed in one way chosen with a seede
 - repeated_call: the same call twice in the batch
 - missing_argument: the required argument left out
 
-After an unknown tool or a missing argument, the tool's error goes back to the
-model, and the sloppy model does what a real one does: it retries the intended call
-once. Every change is recorded in `perturbations` for the report.
+and the shop-agnostic habits of real small models (`HABIT_WEIGHTS`, `_habit_variants`):
+
+- text_call: the call written as text in the content (a JSON object, a JSON list or
+  Qwen's `<tool_call>` tags) instead of a function call
+- repeated_turn: after the call's result came back, the same call again
+- foreign_tool: a tool of another specialist of the same agent instead
+- text_instead: "¡Listo!" as text instead of the (single) call; asked again, the call
+
+After an unknown or foreign tool or a missing argument, the tool's error goes back to
+the model, and the sloppy model does what a real one does: it retries the intended
+call once. Every change is recorded in `perturbations` for the report.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import re
+from collections.abc import Sequence
 from typing import Any
 
+from eval.replay import failed
 from eval.report import CaseResult, Perturbation, StateMismatch, ToolCall
 from tools.llm.scripted import Policy, Reply, View
 
@@ -38,11 +49,17 @@ QUANTITY_WORDS = {1: ["una", "un", "1"], 2: ["dos", "2", "un par"], 3: ["tres", 
                   12: ["doce", "una docena"]}
 REQUIRED = ("item", "query", "order_number", "code", "sku", "skus", "subject")
 """Arguments without a default in our tools; `missing_argument` drops the first one present."""
+HABIT_WEIGHTS = {"text_call": 2, "repeated_turn": 1, "foreign_tool": 1, "text_instead": 1}
+"""What real small models do (issue 12): absorbed in code by `tools.llm.absorb` and the guards."""
 WEIGHTS = {"misspelled": 3, "size_words": 3, "quantity_words": 3, "order_number": 3,
-           "unknown_tool": 1, "repeated_call": 1, "missing_argument": 1}
+           "unknown_tool": 1, "repeated_call": 1, "missing_argument": 1, **HABIT_WEIGHTS}
 KINDS = tuple(WEIGHTS)
+RETRIED = ("unknown_tool", "missing_argument", "foreign_tool")
+"""Kinds whose tool error makes the sloppy model send the intended call again."""
 
 Call = tuple[str, dict[str, Any]]
+TEXT = "(text)"
+"""Pseudo tool name: the perturbed call is said as this text instead of called."""
 
 
 def misspell(text: str, rng: random.Random) -> str | None:
@@ -87,35 +104,71 @@ def _variants(name: str, args: dict[str, Any], rng: random.Random) -> dict[str, 
     return found
 
 
+def written_call(name: str, args: dict[str, Any], rng: random.Random) -> str:
+    """The call as a small model writes it in its text: a JSON object, a list of one, or Qwen's tags."""
+    call = json.dumps({"name": name, "arguments": args}, ensure_ascii=False)
+    return rng.choice([call, f"[{call}]", f"<tool_call>\n{call}\n</tool_call>"])
+
+
+def _habit_variants(name: str, args: dict[str, Any], rng: random.Random, foreign: Sequence[str],
+                    single: bool) -> dict[str, Call | list[Call]]:
+    """The habits of real small models that apply to this call (see `HABIT_WEIGHTS`)."""
+    found: dict[str, Call | list[Call]] = {
+        "text_call": (TEXT, {"text": written_call(name, args, rng)}),
+        "repeated_turn": (name, dict(args)),  # sent as is; the repeat comes after its result
+    }
+    if foreign:
+        found["foreign_tool"] = (rng.choice(list(foreign)), dict(args))
+    if single:
+        found["text_instead"] = (TEXT, {"text": rng.choice(["¡Listo! Ya está.", "Listo, ya lo hice.", "Hecho 👍"])})
+    return found
+
+
 class SloppyPolicy:
     """A policy whose tool calls are perturbed; see the module docstring."""
 
-    def __init__(self, policy: Policy, seed: int | str, rate: float = 0.5, kinds: tuple[str, ...] = KINDS) -> None:
+    def __init__(self, policy: Policy, seed: int | str, rate: float = 0.5, kinds: tuple[str, ...] = KINDS,
+                 tools: Sequence[str] = ()) -> None:
         self.policy = policy
         self.rng = random.Random(seed)
         self.rate = rate
         self.kinds = kinds
+        self.tools = tuple(tools)  # every tool of the agent: another specialist's are the foreign ones
         self.perturbations: list[Perturbation] = []
         self._retry: list[Call] = []  # intended calls to make again once their error comes back
+        self._again: list[Call] = []  # calls to repeat once their result came back (repeated_turn)
+        self._instead: list[Call] = []  # calls said as text; made when asked again (text_instead)
         self._relay_from = 0  # tool messages before this index were errors the retry fixed
 
     def __call__(self, view: View) -> Reply | None:
         if not view.responses:
-            self._retry, self._relay_from = [], 0
-        elif self._retry:
+            if view.nudged and self._instead:
+                calls, self._instead = self._instead, []
+                return Reply(calls=calls)
+            self._retry, self._again, self._instead, self._relay_from = [], [], [], 0
+        elif self._retry and any(failed(r) for _, r in view.responses):
             retry, self._retry = [c for c in self._retry if c[0] in view.tools], []
             if retry:
                 self._relay_from = len(view.responses)
                 return Reply(calls=retry)
+        elif self._again:
+            again, self._again = self._again, []
+            return Reply(calls=again)
         reply = self.policy(view)
         if reply is None:
             return self._relay(view) if self._relay_from else None
         if not reply.calls or not view.tools:  # text, or a classification answer: nothing to perturb
             return reply
-        return Reply(calls=[c for name, args in reply.calls for c in self._perturb(name, args)], text=reply.text)
+        single = len(reply.calls) == 1
+        sent = [c for name, args in reply.calls for c in self._perturb(name, args, view, single)]
+        texts = [str(args["text"]) for name, args in sent if name == TEXT]
+        calls = [(name, args) for name, args in sent if name != TEXT]
+        return Reply(calls=calls, text="\n".join([*([reply.text] if reply.text else []), *texts]) or None)
 
-    def _perturb(self, name: str, args: dict[str, Any]) -> list[Call]:
-        options = {k: v for k, v in _variants(name, args, self.rng).items() if k in self.kinds}
+    def _perturb(self, name: str, args: dict[str, Any], view: View, single: bool) -> list[Call]:
+        foreign = [t for t in self.tools if t not in view.tools]
+        variants = _variants(name, args, self.rng) | _habit_variants(name, args, self.rng, foreign, single)
+        options = {k: v for k, v in variants.items() if k in self.kinds}
         if not options or self.rng.random() >= self.rate:
             return [(name, args)]
         kind = self.rng.choices(list(options), weights=[WEIGHTS[k] for k in options])[0]
@@ -123,8 +176,12 @@ class SloppyPolicy:
         calls = sent if isinstance(sent, list) else [sent]
         sent_call = ToolCall(name=calls[0][0], args=calls[0][1])
         self.perturbations.append(Perturbation(kind=kind, tool=name, before=args, sent=sent_call))
-        if kind in ("unknown_tool", "missing_argument"):
+        if kind in RETRIED:
             self._retry.append((name, args))
+        elif kind == "repeated_turn":
+            self._again.append((name, args))
+        elif kind == "text_instead":
+            self._instead.append((name, args))
         return calls
 
     def _relay(self, view: View) -> Reply:

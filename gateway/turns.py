@@ -60,8 +60,11 @@ class Conversation:
 
 
 def reply_text(events: list[Any]) -> str:
+    """What the customer reads: the text of the turn's final responses (not text beside a function call)."""
     texts = []
     for event in events:
+        if not event.is_final_response():
+            continue
         for part in (event.content.parts if event.content else None) or []:
             if part.text and event.author != "user" and not getattr(part, "thought", False):
                 texts.append(part.text)

@@ -26,6 +26,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 
 from tools.llm.guards import GUARDS, UNKNOWN_TOOL
+from tools.llm.replies import CONFUSED
 from tools.llm.scripted import Reply, Rule, ScriptedLlm, rules
 from tools.observability import (
     configure_logging,
@@ -253,7 +254,7 @@ async def test_tool_failures_in_a_turn_are_counted_and_logged_without_the_phone(
     runner = probe_runner()
     session = await runner.session_service.create_session(app_name="probe", user_id=PHONE)
     assert "falló" in await say(runner, session.id, f"falla, mi número es {PHONE}")
-    assert "no existe" in await say(runner, session.id, "inventa una herramienta")
+    assert await say(runner, session.id, "inventa una herramienta") == CONFUSED, "the refusal names tools: never shown"
 
     errors = points("tool_errors")
     assert errors[(("agent", "probe_agent"), ("tool", "lookup_customer"))]["value"] == 1

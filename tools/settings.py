@@ -49,9 +49,19 @@ class Settings(BaseSettings):
     )
     ollama_api_base: str = Field("http://127.0.0.1:11434", description="Model server base URL.")
     llm_num_ctx: int = Field(4096, ge=1024, description="Context window asked of Ollama (num_ctx).")
-    llm_timeout_s: float = Field(60.0, gt=0, description="Seconds before a model call is abandoned.")
+    llm_timeout_s: float = Field(
+        120.0, gt=0,
+        description="Seconds before a model call is abandoned: a cold 1,500-token prompt and a full answer on a 2-core CPU.",
+    )
     llm_max_tokens: int = Field(256, ge=16, description="Completion token cap per model call.")
-    max_model_calls_per_turn: int = Field(4, ge=1, le=20)
+    max_model_calls_per_turn: int = Field(
+        3, ge=1, le=20, description="A tool call, its summary and one re-ask; a fourth call is a loop.",
+    )
+    llm_slots: int = Field(
+        0, ge=0, le=64,
+        description="llama.cpp: pin each specialist to one of N server slots (id_slot; run the server with -np N); 0: don't.",
+    )
+    llm_keep_alive: str = Field("", description="Ollama keep_alive (e.g. '30m', '-1'): how long the model stays loaded.")
     max_message_chars: int = Field(1000, ge=100, description="Longer customer messages are cut before any model call.")
 
     pizzeria_data_dir: Path = Field(Path(".data/pizzeria"), description="Runtime JSON files.")

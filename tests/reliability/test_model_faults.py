@@ -4,7 +4,9 @@ For each fault — the server refusing connections, answering after the timeout,
 answering malformed JSON, calling a tool that does not exist, calling the same
 tool on every call — the faulty turn ends with a short Spanish apology within
 MAX_MODEL_CALLS_PER_TURN model calls, what the conversation built before is
-kept, and the next turn, with the model healthy again, works.
+kept, and the next turn, with the model healthy again, works. A model that repeats a
+call is stopped at the first repeat (the call ran once): the customer gets what it
+answered, or the apology when it answered nothing the customer may read.
 """
 
 from __future__ import annotations
@@ -114,7 +116,7 @@ def _assert_short_apology(reply: str, fault: Fault, requests: list[dict[str, Any
     assert reply.startswith("Perdón") and len(reply) < 160, "a short Spanish apology"
     assert len(requests) <= CAP, f"{len(requests)} model calls in one turn, cap {CAP}"
     if fault.mode in ("unknown_tool", "loop"):
-        assert len(requests) == CAP, "a stuck model is called until the cap, then stopped"
+        assert len(requests) == 2, "a stuck model repeating its call is stopped at the first repeat"
     if fault.mode == "unknown_tool":
         answers = [json.loads(m["content"]) for m in requests[-1]["messages"] if m["role"] == "tool"]
         assert answers and answers[-1]["ok"] is False, "the made-up tool is refused, in a message to the model"
@@ -162,11 +164,14 @@ async def test_shop_turn_survives_a_faulty_model(monkeypatch: pytest.MonkeyPatch
         return (await chat.say("¿qué promociones tengo?"))[0]
 
     reply, requests = await _faulty_turn(server, fault, say)
-    _assert_short_apology(reply, fault, requests)
+    if fault.mode == "loop":  # my_promotions ran once; its answer is said instead of calling it again
+        assert "BIENVENIDA10" in reply and len(requests) == 2
+    else:
+        _assert_short_apology(reply, fault, requests)
     after = await chat.state()
     assert after["agent_history"] == [*before["agent_history"], "promotions_agent"], "earlier turns are kept"
     assert after["intent_history"][: len(before["intent_history"])] == before["intent_history"]
-    assert after["error_count"] == 1 and not after["requires_human"]
+    assert after["error_count"] == (0 if fault.mode == "loop" else 1) and not after["requires_human"]
 
     with server:
         recovered = await say()

@@ -8,10 +8,18 @@ service say them for either agent.
 from __future__ import annotations
 
 TOO_MANY_CALLS = "Perdón, me enredé con eso. ¿Me lo decís de otra forma?"
-MODEL_DOWN = "Perdón, tengo un problema técnico y no puedo responder ahora. Probá de nuevo en un ratito."
-"""Said when the model server fails; it promises nothing about this turn (the message may not have been acted on)."""
+MODEL_DOWN = "Perdón, tengo un problema técnico y no pude responderte. ¿Me lo escribís de nuevo en un ratito?"
+"""Said when the model server is down or too slow; it claims nothing about what is saved (`model_down`)."""
+KEPT = "Lo que ya anotamos sigue guardado."
+CONFUSED = "Perdón, me confundí. ¿Me decís de nuevo qué necesitás?"
+"""Said instead of a model answer that echoed its own instructions."""
 NON_TEXT = "Por ahora solo puedo leer mensajes de texto. ¿Me lo escribís?"
 """Answer to audio, images, stickers... the agents only read text."""
+
+
+def model_down(kept: bool = False) -> str:
+    """The server apology; `kept` only when the conversation really has something saved."""
+    return f"{MODEL_DOWN} {KEPT}" if kept else MODEL_DOWN
 
 
 def truncated(limit: int) -> str:

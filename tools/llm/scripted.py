@@ -25,6 +25,7 @@ from google.adk.models.llm_response import LlmResponse
 from google.genai import types
 from pydantic import ConfigDict, Field
 
+from tools.llm.absorb import NUDGE_MARK
 from tools.llm.tokens import count_tokens
 
 _AGENT_NAME = re.compile(r'Your internal name is "([^"]+)"')
@@ -40,6 +41,8 @@ class View:
     user_text: str
     responses: list[tuple[str, dict[str, Any]]]  # (tool name, response) since the user spoke
     prompt_text: str  # everything the model would read: instructions, tool schemas, contents
+    nudged: bool = False  # the guards asked again after a text answer where a tool call was due
+    forced: bool = False  # ... and only a tool call will do (tool_choice=required)
 
     @property
     def prompt_chars(self) -> int:
@@ -85,11 +88,14 @@ def read_request(llm_request: LlmRequest) -> View:
         system = si if isinstance(si, str) else " ".join(p.text or "" for p in getattr(si, "parts", []) or [])
     tools = list(llm_request.tools_dict)
     user_text = ""
+    nudged = False
     responses: list[tuple[str, dict[str, Any]]] = []
     for content in llm_request.contents:
         for part in content.parts or []:
             if part.function_response:
                 responses.append((part.function_response.name or "", dict(part.function_response.response or {})))
+            elif content.role == "user" and part.text and part.text.startswith(NUDGE_MARK):
+                nudged = True
             elif content.role == "user" and part.text and not part.text.startswith("For context:"):
                 user_text = part.text
                 responses = []
@@ -108,6 +114,9 @@ def read_request(llm_request: LlmRequest) -> View:
         user_text=user_text,
         responses=responses,
         prompt_text="\n".join([system, *schemas, *contents]),
+        nudged=nudged,
+        forced=bool(config and config.tool_config and config.tool_config.function_calling_config
+                    and config.tool_config.function_calling_config.mode == types.FunctionCallingConfigMode.ANY),
     )
 
 

@@ -9,7 +9,11 @@ setting sends spans (ADK's included) to the collector: see `tracing`.
 
 Instruments (every label has a small, code-defined set of values):
 `turn_latency` (s, by agent), `model_calls_per_turn` (by agent), `tool_errors`
-(by agent, tool), `intents` (by intent, routed_by), `handoffs` (by reason).
+(by agent, tool), `intents` (by intent, routed_by), `handoffs` (by reason), and per
+model call, in the server's own counts (by agent: the specialist asking):
+`model_prompt_tokens` (by `cache`: "uncached" = evaluated, "cached" = reused from the
+server's prompt cache), `model_output_tokens`, `model_prefill_seconds`,
+`model_generation_seconds` (the last two only when the server reports them).
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from tools.settings import Settings
 SERVICE_NAME = "local-shop-agents"
 LATENCY_BUCKETS_S = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0)
 MODEL_CALL_BUCKETS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 20.0)
+TOKEN_BUCKETS = (0.0, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1500.0, 3000.0, 6000.0)
+MODEL_SECONDS_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0)
 
 
 class Telemetry:
@@ -58,6 +64,15 @@ class Telemetry:
         self.tool_errors = meter.create_counter("tool_errors", unit="{error}", description="Failed or made-up tool calls.")
         self.intents = meter.create_counter("intents", unit="{turn}", description="Classified intents, by who placed them.")
         self.handoffs = meter.create_counter("handoffs", unit="{conversation}", description="Conversations handed to a person.")
+        tokens = {"unit": "{token}", "explicit_bucket_boundaries_advisory": TOKEN_BUCKETS}
+        seconds = {"unit": "s", "explicit_bucket_boundaries_advisory": MODEL_SECONDS_BUCKETS}
+        self.prompt_tokens = meter.create_histogram(
+            "model_prompt_tokens", description="Prompt tokens per model call, uncached (evaluated) or cached (reused).", **tokens)
+        self.output_tokens = meter.create_histogram("model_output_tokens", description="Tokens generated per model call.", **tokens)
+        self.prefill_seconds = meter.create_histogram(
+            "model_prefill_seconds", description="Seconds the server spent on the prompt of one call.", **seconds)
+        self.generation_seconds = meter.create_histogram(
+            "model_generation_seconds", description="Seconds the server spent generating one call's answer.", **seconds)
 
 
 _lock = threading.Lock()
@@ -115,6 +130,19 @@ def record_turn(agent: str, seconds: float, model_calls: int) -> None:
     telemetry = _current()
     telemetry.turn_latency.record(seconds, {"agent": agent})
     telemetry.model_calls.record(model_calls, {"agent": agent})
+
+
+def record_model_call(agent: str, cost: Any) -> None:
+    """One model call's cost (a `tools.llm.cost.CallCost`) as the server counted it."""
+    telemetry, labels = _current(), {"agent": agent}
+    telemetry.prompt_tokens.record(cost.uncached_tokens, labels | {"cache": "uncached"})
+    if cost.cached_tokens is not None:
+        telemetry.prompt_tokens.record(cost.cached_tokens, labels | {"cache": "cached"})
+    telemetry.output_tokens.record(cost.completion_tokens, labels)
+    if cost.prefill_s is not None:
+        telemetry.prefill_seconds.record(cost.prefill_s, labels)
+    if cost.generation_s is not None:
+        telemetry.generation_seconds.record(cost.generation_s, labels)
 
 
 def record_tool_error(agent: str, tool: str) -> None:
