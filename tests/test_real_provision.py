@@ -26,9 +26,10 @@ from eval.real.models import (
 from eval.real.server import ServerConfig, build_command
 from eval.real.template import (
     FIXED,
-    TEMPLATE_PATH,
+    TEMPLATES,
     TYPO,
     TemplateError,
+    derive_templates,
     fix_template,
     read_metadata_string,
 )
@@ -109,9 +110,45 @@ def test_fix_template_single_braces_the_tool_call_example() -> None:
         fix_template("{{ messages }}")
 
 
-def test_committed_template_is_the_fixed_one() -> None:
-    text = TEMPLATE_PATH.read_text()
-    assert FIXED in text and TYPO not in text and "<tool_call>" in text
+def _qwen_template() -> str:
+    """Qwen's own (typo-fixed) template, recovered from the committed tags template."""
+    return TEMPLATES["tags"].read_text().replace("[tool_call]", "<tool_call>").replace("[/tool_call]", "</tool_call>")
+
+
+def test_committed_templates_derive_from_the_fixed_qwen_template() -> None:
+    qwen = _qwen_template()
+    assert FIXED in qwen and TYPO not in qwen and qwen.count("<tool_call>") == 3
+    derived = derive_templates(qwen.replace(FIXED, TYPO))  # what a GGUF with the typo embeds
+    assert derived == {name: path.read_text() for name, path in TEMPLATES.items()}
+
+
+def test_templates_never_show_the_special_tool_call_tokens() -> None:
+    """`<tool_call>` is one special token these models do not emit: no template may show it."""
+    tags, fenced = TEMPLATES["tags"].read_text(), TEMPLATES["fenced"].read_text()
+    assert "tool_call>" not in tags and tags.count("[tool_call]") == 3 and tags.count("[/tool_call]") == 3
+    assert "tool_call>" not in fenced and "[tool_call]" not in fenced
+    assert "```json\\n{\\\"name\\\": <function-name>" in fenced  # the instruction's example
+    assert "{{- '\\n```json\\n{\"name\": \"' }}" in fenced  # an assistant call in the history
+    with pytest.raises(TemplateError):
+        derive_templates("{{ messages }}")
+
+
+def test_each_model_has_the_template_of_the_format_it_writes() -> None:
+    assert MODELS["qwen2.5-coder-1.5b"].tool_format == "tags"
+    assert MODELS["qwen2.5-0.5b"].tool_format == "fenced"
+    assert all(TEMPLATES[spec.tool_format].exists() for spec in MODELS.values())
+
+
+def test_server_config_serves_each_model_with_its_template(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCAL_AGENTS_CACHE", str(tmp_path))
+    for spec in MODELS.values():
+        path = tmp_path / "models" / spec.filename
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(b"GGUF")
+        write_stamp(path, spec.sha256)  # provisioned, as far as the stamp says
+    assert ServerConfig.for_model("qwen2.5-coder-1.5b").template == TEMPLATES["tags"]
+    assert ServerConfig.for_model("qwen2.5-0.5b", slots=2).template == TEMPLATES["fenced"]
+    assert ServerConfig.for_model("qwen2.5-0.5b", template=TEMPLATES["tags"]).template == TEMPLATES["tags"]
 
 
 def _gguf_string(value: bytes) -> bytes:
@@ -140,7 +177,7 @@ def test_build_command(tmp_path: Path) -> None:
     cmd = build_command(Path("/x/llama-server"), config, 8123)
     pairs = dict(zip(cmd[1::2], cmd[2::2], strict=False))
     assert cmd[0] == "/x/llama-server"
-    assert "--jinja" in cmd and cmd[cmd.index("--chat-template-file") + 1] == str(TEMPLATE_PATH)
+    assert "--jinja" in cmd and cmd[cmd.index("--chat-template-file") + 1] == str(TEMPLATES["tags"])
     assert cmd[cmd.index("--host") + 1] == "127.0.0.1" and cmd[cmd.index("--port") + 1] == "8123"
     assert cmd[cmd.index("--ctx-size") + 1] == "8192" and cmd[cmd.index("--parallel") + 1] == "2"
     assert cmd[cmd.index("--threads") + 1] == "2" and pairs["--model"] == str(tmp_path / "m.gguf")
@@ -195,5 +232,7 @@ def test_tool_call_problems() -> None:
     good = {"tool_calls": [{"function": call}]}
     assert tool_call_problems(good) == []
     assert tool_call_problems({"content": '<tool_call>{"name": "add_item_to_order"}</tool_call>'})
+    for leftover in ("```json\n", "[tool_call]", "<tool_call>"):
+        assert tool_call_problems(good | {"content": leftover}), leftover
     bad = {"tool_calls": [{"function": {"name": "add_item_to_order", "arguments": "{{"}}]}
     assert tool_call_problems(bad)

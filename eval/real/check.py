@@ -3,7 +3,9 @@
 Starts llama-server, then sends (a) a plain chat request, (b) an OpenAI-format request
 with an `add_item_to_order` tool and "quiero dos muzzas grandes", straight over HTTP,
 and (c) the same request through `litellm.acompletion` (`openai/<alias>`). (b) and
-(c) must come back as structured `tool_calls`, not as text in `content`.
+(c) must come back as structured `tool_calls`, with no call or call marker left as text
+in `content`. Each model is served with the template of the tool-call format it writes
+(`eval.real.template`); the raw choice of every answer is printed.
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ TOOLS: list[dict[str, Any]] = [
     }
 ]
 TOOL_MESSAGES = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": USER}]
+# What must not be left in `content` next to structured calls: Qwen's tags, ours, a fence.
+CALL_MARKERS = ("<tool_call>", "[tool_call]", "```json")
 
 
 class CheckFailed(AssertionError):
@@ -62,8 +66,8 @@ def tool_call_problems(message: dict[str, Any]) -> list[str]:
         return [*problems, f"arguments are not JSON: {function.get('arguments')!r}"]
     if not isinstance(args, dict) or "item" not in args or "quantity" not in args:
         problems.append(f"arguments lack item/quantity: {args!r}")
-    if "<tool_call>" in (message.get("content") or ""):
-        problems.append("a <tool_call> block is left in content")
+    content = message.get("content") or ""
+    problems += [f"{marker!r} is left in content: {content!r}" for marker in CALL_MARKERS if marker in content]
     return problems
 
 
@@ -103,7 +107,7 @@ def run_check(model: str, port: int | None = None, slots: int = 1, ctx: int = 40
     failures: list[str] = []
     with LlamaServer(config) as server, httpx.Client(timeout=300) as client:
         version = (binary_version(server.binary) or "?").splitlines()[0]
-        say(f"server up in {server.startup_s:.1f} s on {server.api_base} ({version})")
+        say(f"server up in {server.startup_s:.1f} s on {server.api_base} ({version}; template {config.template.name})")
         body, wall = chat(client, server, {"messages": [{"role": "user", "content": "Decí hola en una palabra."}],
                                            "temperature": 0, "max_tokens": 16})  # fmt: skip
         _show("(a) plain chat", wall, from_llama_timings(body["timings"], body.get("usage")),
@@ -112,13 +116,13 @@ def run_check(model: str, port: int | None = None, slots: int = 1, ctx: int = 40
                                            "max_tokens": 128})  # fmt: skip
         message = body["choices"][0]["message"]
         _show("(b) tool call over HTTP", wall, from_llama_timings(body["timings"], body.get("usage")))
-        say(f"    tool_calls: {json.dumps(message.get('tool_calls'), ensure_ascii=False)}")
+        say(f"    choice: {json.dumps(body['choices'][0], ensure_ascii=False)}")
         say(f"    usage: {json.dumps(body.get('usage'))}; timings: {json.dumps(body.get('timings'))}")
         failures += [f"(b) {p}" for p in tool_call_problems(message)]
         response, wall = asyncio.run(via_litellm(server))
         message = response.choices[0].message.model_dump()
         _show("(c) tool call via LiteLLM", wall, from_litellm(response))
-        say(f"    tool_calls: {json.dumps(message.get('tool_calls'), ensure_ascii=False)}")
+        say(f"    finish_reason: {response.choices[0].finish_reason}; message: {json.dumps(message, ensure_ascii=False)}")
         say(f"    usage: {response.usage.model_dump_json()}; timings: {getattr(response, 'timings', None)}")
         failures += [f"(c) {p}" for p in tool_call_problems(message)]
     for failure in failures:

@@ -40,6 +40,7 @@ class ModelSpec:
     parts: int
     size: int
     sha256: str
+    tool_format: str  # how the model writes a tool call: a key of `eval.real.template.TEMPLATES`
 
     @property
     def filename(self) -> str:
@@ -66,6 +67,7 @@ MODELS: dict[str, ModelSpec] = {
             parts=22,
             size=1_117_320_768,
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+            tool_format="tags",  # [tool_call]...[/tool_call]
         ),
         ModelSpec(
             name="qwen2.5-0.5b",
@@ -75,6 +77,7 @@ MODELS: dict[str, ModelSpec] = {
             parts=6,
             size=491_400_064,
             sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+            tool_format="fenced",  # one ```json block per call
         ),
     )
 }

@@ -4,8 +4,9 @@
         litellm.completion(model=f"openai/{server.config.alias}", api_base=server.api_base, ...)
 
 The server binds 127.0.0.1 on a free (or given) port, runs `-np` slots of
-`ctx_per_slot` tokens each on 2 threads, with `--jinja` and our corrected template,
-and answers to its alias. Entering waits for `/health` to report the model loaded.
+`ctx_per_slot` tokens each on 2 threads, with `--jinja` and the template of the
+model's tool-call format (`eval.real.template`), and answers to its alias. Entering
+waits for `/health` to report the model loaded.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import httpx
 from eval.real import cache_dir
 from eval.real.llama import find_binary, fix_symlinks, server_env
 from eval.real.models import MODELS, model_path, stamp_ok
-from eval.real.template import TEMPLATE_PATH
+from eval.real.template import TEMPLATES
 
 HOST = "127.0.0.1"
 
@@ -44,7 +45,7 @@ class ServerConfig:
     slots: int = 1
     ctx_per_slot: int = 4096
     threads: int = 2
-    template: Path = TEMPLATE_PATH
+    template: Path = TEMPLATES["tags"]
     extra_args: tuple[str, ...] = field(default_factory=tuple)
 
     @classmethod
@@ -54,7 +55,8 @@ class ServerConfig:
         path = model_path(spec)
         if not stamp_ok(path, spec.sha256):
             raise ServerError(f"model {name} is not provisioned: run `python -m eval.real provision --model {name}`")
-        return cls(model=path, alias=name, **overrides)  # type: ignore[arg-type]
+        settings = {"template": TEMPLATES[spec.tool_format], **overrides}
+        return cls(model=path, alias=name, **settings)  # type: ignore[arg-type]
 
 
 def free_port() -> int:

