@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from eval.real import cache_dir
-from eval.real.accounting import from_litellm, from_llama_timings, from_ollama
 from eval.real.check import tool_call_problems
 from eval.real.llama import build_env, cmake_args, fix_symlinks, progress_of, server_env
 from eval.real.models import (
@@ -33,6 +32,7 @@ from eval.real.template import (
     fix_template,
     read_metadata_string,
 )
+from tools.llm.cost import from_litellm, from_llama_timings, from_ollama
 
 PARTS = [b"GGUF" + b"a" * 1000, b"b" * 3000, b"c" * 7]
 

@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 
 from eval.real import say
-from eval.real.accounting import CallCost, from_litellm, from_llama_timings
 from eval.real.llama import binary_version
 from eval.real.server import LlamaServer, ServerConfig
+from tools.llm.cost import CallCost, from_litellm, from_llama_timings
 
 SYSTEM = "Sos el asistente de una pizzería. Para agregar productos al pedido usá las herramientas."
 USER = "quiero dos muzzas grandes"
@@ -110,12 +110,12 @@ def run_check(model: str, port: int | None = None, slots: int = 1, ctx: int = 40
         say(f"server up in {server.startup_s:.1f} s on {server.api_base} ({version}; template {config.template.name})")
         body, wall = chat(client, server, {"messages": [{"role": "user", "content": "Decí hola en una palabra."}],
                                            "temperature": 0, "max_tokens": 16})  # fmt: skip
-        _show("(a) plain chat", wall, from_llama_timings(body["timings"], body.get("usage")),
+        _show("(a) plain chat", wall, from_llama_timings(body["timings"]),
               repr(body["choices"][0]["message"].get("content")))  # fmt: skip
         body, wall = chat(client, server, {"messages": TOOL_MESSAGES, "tools": TOOLS, "temperature": 0,
                                            "max_tokens": 128})  # fmt: skip
         message = body["choices"][0]["message"]
-        _show("(b) tool call over HTTP", wall, from_llama_timings(body["timings"], body.get("usage")))
+        _show("(b) tool call over HTTP", wall, from_llama_timings(body["timings"]))
         say(f"    choice: {json.dumps(body['choices'][0], ensure_ascii=False)}")
         say(f"    usage: {json.dumps(body.get('usage'))}; timings: {json.dumps(body.get('timings'))}")
         failures += [f"(b) {p}" for p in tool_call_problems(message)]
