@@ -15,6 +15,16 @@ policy makes is, with probability `rate`, changed in one way chosen with a seede
 After an unknown tool or a missing argument, the tool's error goes back to the
 model, and the sloppy model does what a real one does: it retries the intended call
 once. Every change is recorded in `perturbations` for the report.
+
+The shop's kinds (`SHOP_WEIGHTS`, what a real 1.5B model did to the shop):
+
+- coupon_unasked: promotions listed -> a coupon redeemed nobody asked to use
+- staff_tool: the customer's own orders -> the staff-only `lookup_any_order`
+- min_for_max: "menos de 1.500 lucas" -> `min_price` instead of `max_price`
+- pesos_for_dollars: "menos de 100 dólares" -> `max_price="100"`, as if pesos
+
+Each leaves the call's outcome as it was when the shop absorbs it, so a shop case hit by
+one is also held to the clean replay's reply of that turn (`shop_differences`).
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ from typing import Any
 
 from eval.report import CaseResult, Perturbation, StateMismatch, ToolCall
 from tools.llm.scripted import Policy, Reply, View
+from tools.shop.entities import extract, foreign_currency
 
 SIZE_WORDS: dict[str, list[str]] = {
     "grande": ["familiar", "gde", "Grande", "grandes", "grande (8 porciones)"],
@@ -40,7 +51,8 @@ REQUIRED = ("item", "query", "order_number", "code", "sku", "skus", "subject")
 """Arguments without a default in our tools; `missing_argument` drops the first one present."""
 WEIGHTS = {"misspelled": 3, "size_words": 3, "quantity_words": 3, "order_number": 3,
            "unknown_tool": 1, "repeated_call": 1, "missing_argument": 1}
-KINDS = tuple(WEIGHTS)
+SHOP_WEIGHTS = {"coupon_unasked": 3, "staff_tool": 3, "min_for_max": 3, "pesos_for_dollars": 3}
+KINDS = (*WEIGHTS, *SHOP_WEIGHTS)
 
 Call = tuple[str, dict[str, Any]]
 
@@ -112,13 +124,14 @@ class SloppyPolicy:
             return self._relay(view) if self._relay_from else None
         if not reply.calls or not view.tools:  # text, or a classification answer: nothing to perturb
             return reply
-        return Reply(calls=[c for name, args in reply.calls for c in self._perturb(name, args)], text=reply.text)
+        return Reply(calls=[c for name, args in reply.calls for c in self._perturb(name, args, view)], text=reply.text)
 
-    def _perturb(self, name: str, args: dict[str, Any]) -> list[Call]:
-        options = {k: v for k, v in _variants(name, args, self.rng).items() if k in self.kinds}
+    def _perturb(self, name: str, args: dict[str, Any], view: View) -> list[Call]:
+        variants = _variants(name, args, self.rng) | shop_variants(name, args, view.user_text)
+        options = {k: v for k, v in variants.items() if k in self.kinds}
         if not options or self.rng.random() >= self.rate:
             return [(name, args)]
-        kind = self.rng.choices(list(options), weights=[WEIGHTS[k] for k in options])[0]
+        kind = self.rng.choices(list(options), weights=[(WEIGHTS | SHOP_WEIGHTS)[k] for k in options])[0]
         sent = options[kind]
         calls = sent if isinstance(sent, list) else [sent]
         sent_call = ToolCall(name=calls[0][0], args=calls[0][1])
@@ -132,6 +145,43 @@ class SloppyPolicy:
         return Reply.say(" ".join(m for m in view.messages()[self._relay_from:] if m) or "Listo.")
 
 
+# --------------------------------------------------------------------------- the shop's mistakes
+
+SHOP_COUPON = "BIENVENIDA10"
+"""A coupon every seeded basic customer may use once: redeeming it unasked spends it."""
+SOMEONE_ELSES_ORDER = "4581231"
+
+
+def shop_variants(name: str, args: dict[str, Any], said: str) -> dict[str, Call]:
+    """The shop's perturbations that apply to this call, given what the customer said this turn."""
+    found: dict[str, Call] = {}
+    if name == "my_promotions":
+        found["coupon_unasked"] = ("redeem_coupon_code", {"code": args.get("code") or SHOP_COUPON})
+    if name in ("track_order", "my_recent_orders"):
+        found["staff_tool"] = ("lookup_any_order", {"order_number": args.get("order_number") or SOMEONE_ELSES_ORDER})
+    if name == "search_catalog":
+        bounds = extract(said).price_range
+        amount = bounds.max if bounds else None
+        if amount is not None and foreign_currency(said):
+            found["pesos_for_dollars"] = (name, args | {"max_price": str(int(amount)) if amount == int(amount) else str(amount)})
+        elif amount is not None:
+            found["min_for_max"] = (name, {k: v for k, v in args.items() if k != "max_price"} | {"min_price": str(int(amount))})
+    return found
+
+
+def shop_differences(result: CaseResult, replay: CaseResult) -> dict[str, StateMismatch]:
+    """A turn a shop mistake hit must read as the clean replay's: the shop absorbed the mistake."""
+    found: dict[str, StateMismatch] = {}
+    for p in result.perturbations:
+        if p.kind not in SHOP_WEIGHTS:
+            continue
+        intended = ToolCall(name=p.tool, args=p.before)
+        for n, (turn, clean) in enumerate(zip(result.turns, replay.turns, strict=True)):
+            if intended in turn.expected_calls and turn.reply != clean.reply:
+                found[f"turn {n} reply after {p.kind} (as in replay)"] = StateMismatch(got=turn.reply, want=clean.reply)
+    return found
+
+
 def differences_from_replay(result: CaseResult, replay: CaseResult) -> dict[str, StateMismatch]:
     """What a sloppy run did differently from the clean replay of the same case: the orders
     saved, and how each turn's tools ended (a doubled item or a lost line shows up here even
@@ -142,4 +192,4 @@ def differences_from_replay(result: CaseResult, replay: CaseResult) -> dict[str,
     for n, (turn, clean) in enumerate(zip(result.turns, replay.turns, strict=True)):
         if turn.outcome != clean.outcome:
             found[f"turn {n} tool outcome (as in replay)"] = StateMismatch(got=turn.outcome, want=clean.outcome)
-    return found
+    return found | shop_differences(result, replay)

@@ -87,13 +87,16 @@ def test_markdown_table_lists_every_case(written) -> None:
 def test_sloppy_mode_really_perturbs_the_calls(written) -> None:
     report, _, _ = written
     sloppy = [c for run in report.runs if run.mode == "sloppy" for c in run.cases]
-    assert {p.kind for c in sloppy for p in c.perturbations} == set(KINDS)
+    settled = {"order_number"}  # every turn with an order number is settled by code from the customer's words: no model call
+    assert {p.kind for c in sloppy for p in c.perturbations} == set(KINDS) - settled
     for case in sloppy:
         made = [(call.name, call.args) for turn in case.turns for call in turn.tool_calls]
         for p in case.perturbations:
             sent = (p.sent.name, p.sent.args)
             if p.kind == "repeated_call":
                 assert made.count(sent) >= 2
+            elif p.kind in ("coupon_unasked", "staff_tool"):  # the shop holds the choice before it runs: the right call ran
+                assert (p.tool, p.before) in made, (case.case_id, p)
             else:
                 assert sent != (p.tool, p.before) and sent in made, (case.case_id, p)
     off_script = [t for c in sloppy for t in c.turns if not t.in_order]
