@@ -156,8 +156,9 @@ def uncached_tokens(views: list[View]) -> list[int]:
 def cache_table(by_agent: dict[str, list[View]]) -> list[str]:
     """Per specialist: its largest call split into the static and the changing part, and the uncached tokens
     of its first call (nothing of it in the cache yet) and of its later calls (p50)."""
-    rows = ["| agent | specialist | calls | static part (instruction + tool schemas) | changing part (state + contents) | "
-            "total p50 / max | uncached, first call | uncached, later calls p50 / max |", "|---|---|---|---|---|---|---|---|"]
+    header = ("| agent | specialist | calls | static part (instruction + tool schemas) | changing part (state + contents) | "
+              "total p50 / max | uncached, first call | uncached, later calls p50 / max |")
+    rows = [header, "|---|---|---|---|---|---|---|---|"]
     for agent_name, views in by_agent.items():
         uncached = uncached_tokens(views)
         groups: dict[str, list[tuple[View, int]]] = defaultdict(list)

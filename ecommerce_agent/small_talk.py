@@ -31,8 +31,9 @@ _PHRASES: dict[SmallTalk, tuple[str, ...]] = {
 _FILLERS = ("ok", "oka", "okey", "dale", "listo", "perfecto", "genial", "buenisimo", "joya", "barbaro", "excelente",
             "de diez", "bien", "bueno", "si", "no", "che", "por favor", "porfa", "a vos", "igualmente", "vos")
 """Words that may come with small talk ("ok, gracias", "dale, chau") but are not small talk alone."""
-_YES = {"si", "sii", "dale", "ok", "oka", "okey", "de una", "bueno", "por favor", "porfa", "si por favor", "si dale",
-        "dale si", "si porfa", "aplicalo", "aplicamelo", "si aplicalo", "claro", "obvio", "perfecto", "listo"}
+_YES = {"si", "dale", "ok", "oka", "okey", "de una", "bueno", "por favor", "porfa", "si por favor", "si dale", "dale si",
+        "si porfa", "aplicalo", "aplicamelo", "si aplicalo", "claro", "obvio", "perfecto", "listo", "si gracias",
+        "dale gracias", "si claro", "si quiero", "si dale gracias"}
 
 
 def _pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
@@ -57,4 +58,4 @@ def small_talk(text: str) -> SmallTalk | None:
 
 def is_yes(text: str) -> bool:
     """A plain yes: "sí", "dale", "sí, por favor"."""
-    return " ".join(normalize(text).replace(",", " ").split()) in _YES
+    return " ".join(re.sub(r"(.)\1+", r"\1", normalize(text)).replace(",", " ").split()) in _YES

@@ -68,14 +68,14 @@ class ShopSupervisor(Coordinator):
         if turn.message.blank:
             yield turn.say(replies.EMPTY_MESSAGE)
             return
-        if (kind := small_talk(text)) is not None:
-            yield turn.say(replies.SMALL_TALK[kind], _placed(st, "general_inquiry", "rules") | ShopState.delta(offered_coupon=None))
-            return
         if st.offered_coupon and is_yes(text):
             delta = _placed(st, "promotions", "rules")
             calls = [("redeem_coupon_code", {"code": st.offered_coupon})]
             async for event in self._specialist_turn(turn, st, Specialist.PROMOTIONS, delta, calls):
                 yield event
+            return
+        if (kind := small_talk(text)) is not None:
+            yield turn.say(replies.SMALL_TALK[kind], _placed(st, "general_inquiry", "rules") | ShopState.delta(offered_coupon=None))
             return
         info, routed_by = await self._route(text)
         record_intent(info.primary_intent, routed_by)

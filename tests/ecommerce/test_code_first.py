@@ -23,7 +23,7 @@ from ecommerce_agent.specialists import Specialist
 from tests.ecommerce.test_conversations import C0001, C0003, STAFF, ShopChat
 from tools.llm import handoff
 from tools.llm.replies import TOO_MANY_CALLS
-from tools.llm.scripted import Reply, Rule, View, rules
+from tools.llm.scripted import Reply, Rule, rules
 from tools.shop import replies
 from tools.shop.schema import coupon_redemptions, promotions, support_tickets
 
@@ -163,7 +163,7 @@ async def test_thanks_after_a_release_is_a_fixed_reply_never_a_ticket(shop: Asyn
         said, calls, _ = await chat.say(text)
         assert (said, calls) == (reply, []), text
     assert await tickets(shop) == before and chat.model.requests == []
-    tracked, calls, _ = await chat.say("hola, donde esta mi pedido 4581230?")
+    _, calls, _ = await chat.say("hola, donde esta mi pedido 4581230?")
     assert calls == [("track_order", {"order_number": "4581230"})], "a greeting with a question is not small talk"
 
 

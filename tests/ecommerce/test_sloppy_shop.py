@@ -10,9 +10,14 @@ from pathlib import Path
 import pytest
 
 from ecommerce_agent.agent import build_agent
-from eval.report import CaseResult
 from eval.replay import load_cases, replay_policy, run_case
-from eval.sloppy import SHOP_WEIGHTS, SloppyPolicy, differences_from_replay, shop_variants
+from eval.report import CaseResult
+from eval.sloppy import (
+    SHOP_WEIGHTS,
+    SloppyPolicy,
+    differences_from_replay,
+    shop_variants,
+)
 from tests.shop_runtime import shop_runtime_on
 from tools.llm.scripted import ScriptedLlm
 

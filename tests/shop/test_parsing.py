@@ -6,7 +6,12 @@ from decimal import Decimal
 
 import pytest
 
-from tools.shop.entities import asks_for_own_orders, coupon_requested, extract, foreign_currency
+from tools.shop.entities import (
+    asks_for_own_orders,
+    coupon_requested,
+    extract,
+    foreign_currency,
+)
 from tools.shop.money import format_ars, format_price, shown_cents
 from tools.shop.parsing import parse_amount
 
