@@ -125,7 +125,7 @@ PRICES_IN_PESOS = ("Nuestros precios están en pesos argentinos, así que no us�
 
 
 def products_found(lines: Sequence[str]) -> str:
-    return "Encontré estos productos:\n" + "\n".join(lines)
+    return "Encontré estos productos para vos:\n" + "\n".join(lines)
 
 
 def product_not_found(sku: str) -> str:
