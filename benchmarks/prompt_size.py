@@ -10,7 +10,12 @@ Tokens are cl100k (`tools.llm.tokens`). Two tables:
    part, its state-derived part (the lines after the instruction's first, built from
    session state), the tool schemas, and the contents (the message and this turn's
    function calls and responses).
-2. Every eval case of both agents replayed (`eval.replay`): calls, p50 / p95 / max per specialist.
+2. The same conversation read as a prefix cache reads it (llama.cpp's `cache_prompt`, Ollama's
+   context reuse): per specialist, the static part (system instruction and tool schemas) and the
+   changing part (contents), and the tokens each call leaves uncached: those after the longest
+   prefix it shares with an earlier request of the conversation (an ideal cache that keeps
+   every earlier request; a server with fewer slots can only do worse).
+3. Every eval case of both agents replayed (`eval.replay`): calls, p50 / p95 / max per specialist.
 
 Exits 1 when any request is over 2,048 tokens (the target is p95 <= 1,500).
 
@@ -48,9 +53,12 @@ REALISTIC = {
         "¿qué empanadas tienen?", "y otra coca de litro y medio", "eso es todo", "mmm", "eso es todo", "sí",
         "mandalo a lo de mi vieja", "Av. Corrientes 1234, 5° B",
     ],
-    "ecommerce": [
-        "hola", "donde esta mi pedido #4581230", "que categorias tienen?", "tienen notebook gamer con rtx 4060 hasta 3 millones?",
-        "que promociones tienen?", "mi notebook no prende, que hago?", "necesito la factura del pedido 4581230",
+    "ecommerce": [  # a customer mid-conversation; every specialist twice, so the second call can reuse the first's prefix
+        "hola", "donde esta mi pedido #4581230", "que categorias tienen?", "y de audio que categorias hay?",
+        "tienen notebook gamer con rtx 4060 hasta 3 millones?", "y algun celular samsung hasta 800 mil?",
+        "que promociones tienen?", "hay promos en auriculares?", "mi notebook no prende, que hago?",
+        "como hago para devolver un producto?", "necesito la factura del pedido 4581230",
+        "cuando llega lo que compre?", "y la factura del 4581233?", "gracias!",
     ],
 }
 
@@ -128,6 +136,43 @@ def breakdown_table(by_agent: dict[str, list[View]]) -> list[str]:
     return rows
 
 
+def _common_prefix(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def uncached_tokens(views: list[View]) -> list[int]:
+    """Per request, the tokens after the longest prefix it shares with any earlier request."""
+    counts = []
+    for n, view in enumerate(views):
+        shared = max((_common_prefix(view.prompt_text, earlier.prompt_text) for earlier in views[:n]), default=0)
+        counts.append(count_tokens(view.prompt_text[shared:]))
+    return counts
+
+
+def cache_table(by_agent: dict[str, list[View]]) -> list[str]:
+    """Per specialist: its largest call split into the static and the changing part, and the uncached tokens
+    of its first call (nothing of it in the cache yet) and of its later calls (p50)."""
+    header = ("| agent | specialist | calls | static part (instruction + tool schemas) | changing part (state + contents) | "
+              "total p50 / max | uncached, first call | uncached, later calls p50 / max |")
+    rows = [header, "|---|---|---|---|---|---|---|---|"]
+    for agent_name, views in by_agent.items():
+        uncached = uncached_tokens(views)
+        groups: dict[str, list[tuple[View, int]]] = defaultdict(list)
+        for view, fresh in zip(views, uncached, strict=True):
+            groups[specialist(view)].append((view, fresh))
+        for name, group in sorted(groups.items()):
+            b = Breakdown.of(max((v for v, _ in group), key=lambda v: v.prompt_tokens))
+            totals, later = [v.prompt_tokens for v, _ in group], [f for _, f in group[1:]]
+            warm = f"{pct(later, .5)} / {max(later)}" if later else "–"
+            rows.append(f"| {agent_name} | {name} | {len(group)} | {b.framework + b.instruction + b.tools} | {b.state + b.contents} | "
+                        f"{pct(totals, .5)} / {max(totals)} | {group[0][1]} | {warm} |")
+    return rows
+
+
 def percentile_table(by_agent: dict[str, list[View]]) -> list[str]:
     rows = ["| agent | specialist | calls | p50 | p95 | max |", "|---|---|---|---|---|---|"]
     for agent_name, views in by_agent.items():
@@ -147,6 +192,9 @@ async def main(agent_names: tuple[str, ...] = ("pizzeria", "ecommerce"), fresh_s
         await use_fresh_shop(Path(tempfile.mkdtemp(prefix="bench-shop-")))
     live = {name: await realistic(name) for name in agent_names}
     print("Realistic conversation, largest call per specialist (cl100k tokens):\n" + "\n".join(breakdown_table(live)))
+    print("\nThe same conversation through a prefix cache (cl100k tokens):\n" + "\n".join(cache_table(live)))
+    fresh = [n for views in live.values() for n in uncached_tokens(views)]
+    print(f"uncached tokens per call (first calls included): p50 {pct(fresh, .5)}, p95 {pct(fresh, .95)}, max {max(fresh)}")
     every = [v.prompt_tokens for views in live.values() for v in views]
     if evals:
         replays = {name: await replayed(name) for name in agent_names}

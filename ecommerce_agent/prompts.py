@@ -1,42 +1,46 @@
-"""Short Spanish instructions per specialist, built from state each turn."""
+"""What each shop specialist's model reads: a fixed instruction, and the turn's context.
+
+Laid out for the model server's prefix cache (`tools.llm.layout`): `STATIC[specialist]`
+is the system instruction, the same bytes on every call of the conversation (no state in
+it), followed by the tool schemas the session's role may use; `turn_context` (the bot's
+last reply) goes in the user turn right before the customer's message. The model only
+picks a tool and its arguments: every tool's message is the whole answer and ends the turn.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from google.adk.agents.readonly_context import ReadonlyContext
+from google.adk.agents.callback_context import CallbackContext
 
 from ecommerce_agent.specialists import Specialist
 from ecommerce_agent.state import ShopState
 
-_STYLE = (
-    "Respondé en español rioplatense, breve (1 a 4 frases). Usá solo datos que devuelvan tus herramientas: "
-    "nunca inventes precios, descuentos, stock ni estados de pedidos."
-)
+LAST_REPLY_CHARS = 200
+
+_STYLE = "Respondé en español rioplatense, breve. Nunca inventes precios, stock, políticas ni estados de pedidos."
 
 ROLES: dict[Specialist, str] = {
-    Specialist.CATEGORY: "Ayudás a recorrer las categorías de la tienda. Usá list_categories o find_categories.",
+    Specialist.CATEGORY: "Mostrás las categorías de la tienda: list_categories todas, find_categories la que busca.",
     Specialist.PRODUCT: (
-        "Respondés sobre productos: buscá con search_catalog (con precio máximo, marca o stock si el cliente los dice), "
-        "detalles con product_details y comparaciones con compare_products."
+        "Buscás productos con search_catalog; product_details y compare_products usan códigos SKU."
     ),
-    Specialist.PROMOTIONS: "Respondés sobre promociones y cupones: my_promotions lista las vigentes; redeem_coupon_code aplica un cupón.",
-    Specialist.TRACKING: "Respondés dónde está un pedido: track_order con el número, o my_recent_orders si no lo da.",
+    Specialist.PROMOTIONS: (
+        "Promociones y cupones del cliente: my_promotions. redeem_coupon_code solo si pide usar un código que escribió."
+    ),
+    Specialist.TRACKING: "Pedidos del cliente: track_order con el número, my_recent_orders si no lo da.",
     Specialist.SUPPORT: (
-        "Das soporte técnico y respondés preguntas generales: buscá en search_help; si no hay respuesta, "
-        "ofrecé y abrí un ticket con open_support_ticket."
+        "Soporte y preguntas generales: search_help. open_support_ticket solo si el cliente pide o acepta un ticket."
     ),
-    Specialist.INVOICE: "Emitís y enviás facturas de pedidos del cliente con request_invoice(número de pedido).",
+    Specialist.INVOICE: "Facturas de pedidos del cliente: request_invoice con el número de pedido; si no lo dio, pedíselo.",
 }
 
+STATIC: dict[Specialist, str] = {specialist: f"{role} {_STYLE}" for specialist, role in ROLES.items()}
+"""Each specialist's system instruction: never changes within a conversation."""
 
-def instruction_for(specialist: Specialist) -> Callable[[ReadonlyContext], str]:
-    def instruction(ctx: ReadonlyContext) -> str:
-        st = ShopState.of(ctx.state)
-        context = f"\nTu último mensaje fue: «{st.last_reply[:200]}»" if st.last_reply else ""
-        return f"{ROLES[specialist]} {_STYLE}{context}"
 
-    return instruction
+def turn_context(ctx: CallbackContext) -> str | None:
+    """What changes from turn to turn, said right before the customer's message (None: nothing to say)."""
+    last = ShopState.of(ctx.state).last_reply
+    return f"(Tu mensaje anterior al cliente: «{last[:LAST_REPLY_CHARS]}»)" if last else None
 
 
 CLASSIFIER = (

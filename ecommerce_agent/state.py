@@ -16,4 +16,5 @@ class ShopState(HandoffState):
     agent_history: list[str] = Field(default_factory=list)
     error_count: int = 0  # consecutive failed turns
     low_confidence_count: int = 0  # consecutive turns the router could not place
+    offered_coupon: str | None = None  # the coupon the bot just offered to apply; a plain "sí" next turn applies it
     auth_role: str | None = None  # the session token's role claim, set by the service (it may only lower the role)

@@ -14,9 +14,17 @@ in `eval/*/test_config.json` (1.0: every turn).
 
 from __future__ import annotations
 
-from google.adk.evaluation.eval_case import ConversationScenario, Invocation, get_all_tool_calls
+from google.adk.evaluation.eval_case import (
+    ConversationScenario,
+    Invocation,
+    get_all_tool_calls,
+)
 from google.adk.evaluation.eval_metrics import EvalMetric
-from google.adk.evaluation.evaluator import EvalStatus, EvaluationResult, PerInvocationResult
+from google.adk.evaluation.evaluator import (
+    EvalStatus,
+    EvaluationResult,
+    PerInvocationResult,
+)
 
 
 def _names(invocation: Invocation) -> set[str]:

@@ -23,6 +23,16 @@ and the shop-agnostic habits of real small models (`HABIT_WEIGHTS`, `_habit_vari
 After an unknown or foreign tool or a missing argument, the tool's error goes back to
 the model, and the sloppy model does what a real one does: it retries the intended
 call once. Every change is recorded in `perturbations` for the report.
+
+The shop's kinds (`SHOP_WEIGHTS`, what a real 1.5B model did to the shop):
+
+- coupon_unasked: promotions listed -> a coupon redeemed nobody asked to use
+- staff_tool: the customer's own orders -> the staff-only `lookup_any_order`
+- min_for_max: "menos de 1.500 lucas" -> `min_price` instead of `max_price`
+- pesos_for_dollars: "menos de 100 dólares" -> `max_price="100"`, as if pesos
+
+Each leaves the call's outcome as it was when the shop absorbs it, so a shop case hit by
+one is also held to the clean replay's reply of that turn (`shop_differences`).
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ from typing import Any
 from eval.replay import failed
 from eval.report import CaseResult, Perturbation, StateMismatch, ToolCall
 from tools.llm.scripted import Policy, Reply, View
+from tools.shop.entities import extract, foreign_currency
 
 SIZE_WORDS: dict[str, list[str]] = {
     "grande": ["familiar", "gde", "Grande", "grandes", "grande (8 porciones)"],
@@ -53,7 +64,8 @@ HABIT_WEIGHTS = {"text_call": 2, "repeated_turn": 1, "foreign_tool": 1, "text_in
 """What real small models do (issue 12): absorbed in code by `tools.llm.absorb` and the guards."""
 WEIGHTS = {"misspelled": 3, "size_words": 3, "quantity_words": 3, "order_number": 3,
            "unknown_tool": 1, "repeated_call": 1, "missing_argument": 1, **HABIT_WEIGHTS}
-KINDS = tuple(WEIGHTS)
+SHOP_WEIGHTS = {"coupon_unasked": 3, "staff_tool": 3, "min_for_max": 3, "pesos_for_dollars": 3}
+KINDS = (*WEIGHTS, *SHOP_WEIGHTS)
 RETRIED = ("unknown_tool", "missing_argument", "foreign_tool")
 """Kinds whose tool error makes the sloppy model send the intended call again."""
 
@@ -167,11 +179,12 @@ class SloppyPolicy:
 
     def _perturb(self, name: str, args: dict[str, Any], view: View, single: bool) -> list[Call]:
         foreign = [t for t in self.tools if t not in view.tools]
-        variants = _variants(name, args, self.rng) | _habit_variants(name, args, self.rng, foreign, single)
+        variants = (_variants(name, args, self.rng) | _habit_variants(name, args, self.rng, foreign, single)
+                    | shop_variants(name, args, view.user_text))
         options = {k: v for k, v in variants.items() if k in self.kinds}
         if not options or self.rng.random() >= self.rate:
             return [(name, args)]
-        kind = self.rng.choices(list(options), weights=[WEIGHTS[k] for k in options])[0]
+        kind = self.rng.choices(list(options), weights=[(WEIGHTS | SHOP_WEIGHTS)[k] for k in options])[0]
         sent = options[kind]
         calls = sent if isinstance(sent, list) else [sent]
         sent_call = ToolCall(name=calls[0][0], args=calls[0][1])
@@ -189,6 +202,43 @@ class SloppyPolicy:
         return Reply.say(" ".join(m for m in view.messages()[self._relay_from:] if m) or "Listo.")
 
 
+# --------------------------------------------------------------------------- the shop's mistakes
+
+SHOP_COUPON = "BIENVENIDA10"
+"""A coupon every seeded basic customer may use once: redeeming it unasked spends it."""
+SOMEONE_ELSES_ORDER = "4581231"
+
+
+def shop_variants(name: str, args: dict[str, Any], said: str) -> dict[str, Call]:
+    """The shop's perturbations that apply to this call, given what the customer said this turn."""
+    found: dict[str, Call] = {}
+    if name == "my_promotions":
+        found["coupon_unasked"] = ("redeem_coupon_code", {"code": args.get("code") or SHOP_COUPON})
+    if name in ("track_order", "my_recent_orders"):
+        found["staff_tool"] = ("lookup_any_order", {"order_number": args.get("order_number") or SOMEONE_ELSES_ORDER})
+    if name == "search_catalog":
+        bounds = extract(said).price_range
+        amount = bounds.max if bounds else None
+        if amount is not None and foreign_currency(said):
+            found["pesos_for_dollars"] = (name, args | {"max_price": str(int(amount)) if amount == int(amount) else str(amount)})
+        elif amount is not None:
+            found["min_for_max"] = (name, {k: v for k, v in args.items() if k != "max_price"} | {"min_price": str(int(amount))})
+    return found
+
+
+def shop_differences(result: CaseResult, replay: CaseResult) -> dict[str, StateMismatch]:
+    """A turn a shop mistake hit must read as the clean replay's: the shop absorbed the mistake."""
+    found: dict[str, StateMismatch] = {}
+    for p in result.perturbations:
+        if p.kind not in SHOP_WEIGHTS:
+            continue
+        intended = ToolCall(name=p.tool, args=p.before)
+        for n, (turn, clean) in enumerate(zip(result.turns, replay.turns, strict=True)):
+            if intended in turn.expected_calls and turn.reply != clean.reply:
+                found[f"turn {n} reply after {p.kind} (as in replay)"] = StateMismatch(got=turn.reply, want=clean.reply)
+    return found
+
+
 def differences_from_replay(result: CaseResult, replay: CaseResult) -> dict[str, StateMismatch]:
     """What a sloppy run did differently from the clean replay of the same case: the orders
     saved, and how each turn's tools ended (a doubled item or a lost line shows up here even
@@ -199,4 +249,4 @@ def differences_from_replay(result: CaseResult, replay: CaseResult) -> dict[str,
     for n, (turn, clean) in enumerate(zip(result.turns, replay.turns, strict=True)):
         if turn.outcome != clean.outcome:
             found[f"turn {n} tool outcome (as in replay)"] = StateMismatch(got=turn.outcome, want=clean.outcome)
-    return found
+    return found | shop_differences(result, replay)

@@ -22,7 +22,7 @@ from eval.conversations import load_conversations
 from eval.markdown import write_report
 from eval.replay import expected_turns, load_cases, replay_policy, run_case
 from eval.report import Report, is_clarifying_question
-from eval.sloppy import KINDS, QUANTITY_WORDS, SIZE_WORDS, SloppyPolicy, misspell
+from eval.sloppy import KINDS, QUANTITY_WORDS, SHOP_WEIGHTS, SIZE_WORDS, SloppyPolicy, misspell
 from pizzeria_agent.agent import build_agent as build_pizzeria
 from tools.llm.replies import TOO_MANY_CALLS
 from tools.llm.scripted import Reply, ScriptedLlm, View
@@ -92,12 +92,17 @@ def test_markdown_table_lists_every_case(written) -> None:
 def test_sloppy_mode_really_perturbs_the_calls(written) -> None:
     report, _, _ = written
     sloppy = [c for run in report.runs if run.mode == "sloppy" for c in run.cases]
-    assert {p.kind for c in sloppy for p in c.perturbations} == set(KINDS)
+    settled = {"order_number"}  # every turn with an order number is settled by code from the customer's words: no model call
+    seen = {p.kind for c in sloppy for p in c.perturbations}
+    assert seen - set(SHOP_WEIGHTS) == set(KINDS) - settled - set(SHOP_WEIGHTS)
+    assert seen & set(SHOP_WEIGHTS), "the shop's kinds apply to a few calls each; each has its own test (test_sloppy_shop)"
     for case in sloppy:
         made = [(call.name, call.args) for turn in case.turns for call in turn.tool_calls]
         for p in case.perturbations:
             sent, intended = (p.sent.name, p.sent.args), (p.tool, p.before)
             if p.kind in ABSORBED:  # code turned it back into the intended call before the agent ran it
+                assert intended in made, (case.case_id, p)
+            elif p.kind in ("coupon_unasked", "staff_tool", "foreign_tool"):  # held or refused before it ran: the right call ran
                 assert intended in made, (case.case_id, p)
             else:
                 assert sent != intended and sent in made, (case.case_id, p)

@@ -22,6 +22,7 @@ C0001, C0003, STAFF = "5491160000001", "5491160000003", "staff-0001"
 class ShopChat:
     def __init__(self, runner: InMemoryRunner, model: ScriptedLlm, user_id: str, session_id: str) -> None:
         self.runner, self.model, self.user_id, self.session_id = runner, model, user_id, session_id
+        self.responses: list[tuple[str, dict]] = []  # the last turn's function responses
 
     @classmethod
     async def open(cls, user_id: str, policy=demo_policy) -> ShopChat:  # type: ignore[no-untyped-def]
@@ -32,6 +33,7 @@ class ShopChat:
 
     async def say(self, text: str) -> tuple[str, list[tuple[str, dict]], list[str]]:
         texts, calls, authors = [], [], []
+        self.responses = []
         message = types.Content(role="user", parts=[types.Part(text=text)])
         async for event in self.runner.run_async(user_id=self.user_id, session_id=self.session_id, new_message=message):
             authors.append(event.author)
@@ -40,6 +42,8 @@ class ShopChat:
                     texts.append(part.text)
                 if part.function_call:
                     calls.append((part.function_call.name, dict(part.function_call.args or {})))
+                if part.function_response:
+                    self.responses.append((part.function_response.name, dict(part.function_response.response or {})))
         return "\n".join(texts), calls, authors
 
     async def state(self) -> dict:
@@ -56,25 +60,27 @@ async def test_product_question_goes_to_the_product_specialist(shop: AsyncEngine
     assert reply
 
 
-async def test_tracking_own_order_costs_one_model_call_and_others_orders_look_missing(shop: AsyncEngine) -> None:
+async def test_tracking_own_order_costs_no_model_call_and_others_orders_look_missing(shop: AsyncEngine) -> None:
     chat = await ShopChat.open(C0001)
-    before = len(chat.model.requests)
     own, calls, _ = await chat.say("donde esta mi pedido #4581230")
     assert calls == [("track_order", {"order_number": "4581230"})] and "4581230" in own
-    assert len(chat.model.requests) - before == 1, "the tool's message ends the turn"
+    assert chat.model.requests == [], "the order number settles the call: code makes it, the tool's message is the answer"
     other, _, _ = await chat.say("y el pedido 4581231?")
     missing, _, _ = await chat.say("y el pedido 9999999?")
     assert other.replace("4581231", "N") == missing.replace("9999999", "N")
 
 
-async def test_staff_only_tool_is_denied_to_a_customer_and_allowed_to_staff(shop: AsyncEngine) -> None:
+async def test_any_order_is_looked_up_for_staff_and_a_customer_sees_only_their_own(shop: AsyncEngine) -> None:
     asks_any_order = rules(Rule("tracking_agent", reply=Reply.call("lookup_any_order", order_number="4581231")), fallback=demo_policy)
     customer = await ShopChat.open(C0001, asks_any_order)
-    denied, _, _ = await customer.say("donde esta el pedido 4581231")
+    denied, calls, _ = await customer.say("donde esta el pedido 4581231")
+    assert calls == [("track_order", {"order_number": "4581231"})], "the customer's own tool, never the staff one"
+    missing, _, _ = await customer.say("donde esta el pedido 9999999")
+    assert denied.replace("4581231", "N") == missing.replace("9999999", "N") and "Martín" not in denied
     staff = await ShopChat.open(STAFF, asks_any_order)
-    allowed, _, _ = await staff.say("donde esta el pedido 4581231")
-    assert "4581231" in allowed and allowed != denied
-    assert "4581231" not in denied
+    allowed, calls, _ = await staff.say("donde esta el pedido 4581231")
+    assert calls == [("lookup_any_order", {"order_number": "4581231"})]
+    assert "4581231" in allowed and "Martín" in allowed
 
 
 async def test_coupon_over_its_limit_is_refused(shop: AsyncEngine) -> None:

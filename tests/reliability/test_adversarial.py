@@ -4,7 +4,9 @@ Each case is one customer message, sent on a fresh session of the pizzeria (at t
 `stage`: name, order, cart, confirm or address) and/or of the shop (as the case's `user`).
 A case with `tool_args` makes the scripted model call that tool with those hostile
 arguments, so they reach the code exactly as a confused or manipulated model would send
-them (NaN and Infinity are in the data on purpose: Python's JSON parser accepts them).
+them (NaN and Infinity are in the data on purpose: Python's JSON parser accepts them);
+with `held` the shop must stop that call before it runs (code settles the turn, or holds
+the model's call against the customer's words or role).
 Optional `expect` checks: `reply_has` (any of these phrases), `order` (the pizzeria lines after
 the turn), `tool_gets` (the hostile text reached a tool argument), `no_writes`, `address_clean`.
 
@@ -52,7 +54,7 @@ from tools.llm.scripted import Policy, Reply, ScriptedLlm, View
 from tools.pizzeria import stores
 from tools.settings import DATA_ROOT, get_settings
 from tools.shop import parsing, runtime
-from tools.shop.money import format_ars
+from tools.shop.money import format_ars, shown_cents
 from tools.shop.schema import ENCRYPTED_COLUMNS, metadata
 from tools.text import normalize
 
@@ -239,7 +241,10 @@ def check_expectations(case: dict[str, Any], turn: Turn) -> None:
     if "tool_args" in case:
         forced = json.dumps([case["tool_args"]["tool"], case["tool_args"]["args"]], sort_keys=True)
         made = [json.dumps([name, args], sort_keys=True) for name, args in turn.calls]
-        assert forced in made, f"the hostile call never happened: {turn.calls}"
+        if case.get("held"):  # the shop holds this call against the customer's words (or their role) before it runs
+            assert forced not in made, f"the hostile call ran: {turn.calls}"
+        else:
+            assert forced in made, f"the hostile call never happened: {turn.calls}"
     if "tool_gets" in expect:
         args = json.dumps(turn.calls, ensure_ascii=False, default=str)
         assert expect["tool_gets"] in args or json.dumps(expect["tool_gets"])[1:-1] in args, f"hostile text never reached a tool: {turn.calls}"
@@ -373,10 +378,14 @@ class ShopFacts:
             tier_off = _percent(listed, TIER_PERCENT[tier])
             after_tier = listed - tier_off
             amounts |= {listed, tier_off, after_tier}
+            shown = {shown_cents(listed), shown_cents(tier_off), shown_cents(after_tier)}  # prices are shown in whole pesos
             for promo in promos:
                 if promo["code"] is None and promo["product_id"] in (None, product["id"]) and promo["category_id"] in (None, *path):
                     off = min(_percent(after_tier, promo["value"]) if promo["kind"] == "percent" else promo["value"], after_tier)
                     amounts |= {off, after_tier - off}
+                    final = shown_cents(after_tier - off)  # the shown promotion discount absorbs the rounding
+                    shown |= {final, shown_cents(off), shown_cents(listed) - shown_cents(tier_off) - final}
+            amounts |= shown
         own = {o["id"] for o in self.rows["orders"] if customer and o["customer_id"] == customer["id"]}
         for order in self.rows["orders"]:
             if order["id"] in own:

@@ -13,6 +13,7 @@ copy of that database file.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -141,15 +142,46 @@ async def test_prices_follow_the_customers_tier(shop: AsyncEngine) -> None:
             assert hit["price"] in found["message"]
 
 
-async def test_search_filters_tolerate_messy_arguments(shop: AsyncEngine) -> None:
-    found = await call("search_catalog", C0002, query="celular", max_price="800 mil", brand="samsung", in_stock="sí")
-    assert found["products"], found
+async def test_search_filters_are_the_customers_words(shop: AsyncEngine) -> None:
+    said = "un celu samsung q no pase los 800 mil, con stock"
+    found = await call("search_catalog", C0002, text=said, query="celular", max_price="80", min_price="800 mil",
+                       brand="motorola", in_stock="sí")
+    assert found["products"] and found["filters"] == {"max_price": "$800.000", "brand": "Samsung", "in_stock": True}
     for hit in found["products"]:
         assert hit["brand"].lower() == "samsung" and hit["stock"] > 0
         assert hit["price_cents"] <= 800_000_00
         assert hit["price_cents"] == await quote_cents(shop, hit["sku"], C0002)
-    none = await call("search_catalog", C0002, query="celular", max_price=1, brand="Samsung")
-    assert none["products"] == [] and "No encontré" in none["message"]
+    none = await call("search_catalog", C0002, text="un celular samsung de hasta 1 peso", query="celular", max_price=5000)
+    assert none["products"] == [] and "No encontré" in none["message"] and "hasta $1 " in none["message"]
+    unsaid = await call("search_catalog", C0002, text="busco un celular", query="celular", max_price="1", brand="Apple")
+    assert unsaid["filters"] == {} and unsaid["products"], "bounds and a brand the customer never said are dropped"
+
+
+async def test_search_filters_without_a_customer_message_are_the_arguments(shop: AsyncEngine) -> None:
+    from tools.shop.product_filters import held_filters
+
+    given = held_filters("800 mil", "1.500 lucas", " samsung ", None, ["Samsung"])
+    assert (given.min_price, given.max_price, given.brand) == (800_000, 1_500_000, "samsung")
+    swapped = held_filters("2 millones", "1 millón", "", None, [])
+    assert (swapped.min_price, swapped.max_price) == (1_000_000, 2_000_000)
+
+
+async def test_prices_are_shown_in_whole_pesos_that_add_up(shop: AsyncEngine) -> None:
+    found = await call("search_catalog", C0003, text="notebook gamer", query="notebook gamer")
+    shown = [hit for hit in found["products"] if hit["price_cents"] % 100]
+    assert shown, "a VIP's tier discount leaves centavos on some price"
+    assert not re.search(r"\$[\d.]+,\d", found["message"]), found["message"]
+    for hit in found["products"]:
+        assert cents_of(hit["price"]) == (hit["price_cents"] + 50) // 100 * 100
+    sheet = await call("product_details", C0003, sku=shown[0]["sku"])
+    figures = {key: cents_of(sheet[key]) for key in ("list_price", "tier_discount", "promotion_discount", "price")}
+    assert figures["list_price"] - figures["tier_discount"] - figures["promotion_discount"] == figures["price"]
+    assert not re.search(r"\$[\d.]+,\d", sheet["message"])
+
+
+def cents_of(shown: str) -> int:
+    whole, _, frac = shown.lstrip("$").replace(".", "").partition(",")
+    return int(whole) * 100 + int(frac or 0)
 
 
 async def test_compare_products_side_by_side(shop: AsyncEngine) -> None:
@@ -271,10 +303,16 @@ async def test_coupons(shop: AsyncEngine) -> None:
     vip_only = await call("redeem_coupon_code", C0001, code="VIP25000")
     assert vip_only["status"] == "not_eligible" and "VIP" in vip_only["message"]
 
+    asked = await call("my_promotions", C0001, code="bienvenida10")
+    assert asked["usable"] is True and asked["offer_coupon"] == "BIENVENIDA10" and "¿Querés que lo aplique" in asked["message"]
     ok = await call("redeem_coupon_code", C0001, code="el cupón bienvenida10")
     assert ok["ok"] is True and ok["status"] == "ok" and ok["code"] == "BIENVENIDA10" and "10 %" in ok["message"]
     again = await call("redeem_coupon_code", C0001, code="BIENVENIDA10")
     assert again["ok"] is False and again["status"] == "already_used"
+    used = await call("my_promotions", C0001, code="BIENVENIDA10")
+    assert used["usable"] is False and "Ya usaste" in used["message"] and "offer_coupon" not in used
+    vip_asked = await call("my_promotions", C0001, code="VIP25000")
+    assert vip_asked["usable"] is False and "no está entre tus cupones" in vip_asked["message"]
 
     invented = await call("redeem_coupon_code", C0001, code="DESCUENTO100")
     assert invented["status"] == "unknown" and "no existe" in invented["message"]

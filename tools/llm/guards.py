@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
 from google.adk.agents.callback_context import CallbackContext
@@ -39,6 +39,8 @@ from tools.llm.message import read_message
 from tools.llm.replies import TOO_MANY_CALLS, model_down
 from tools.observability import record_tool_error
 from tools.settings import get_settings
+
+AfterModel = Callable[[CallbackContext, LlmResponse], Awaitable[LlmResponse | None]]
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +143,7 @@ def guards(
     due: ToolsDue | Collection[str] | None = None,
     own_repeat_check: Collection[str] = (),
     kept: Callable[[Mapping[str, Any]], bool] | None = None,
+    then: AfterModel | None = None,
 ) -> dict[str, Any]:
     """Keyword arguments for a specialist's `LlmAgent`.
 
@@ -149,14 +152,29 @@ def guards(
     again once with only those tools, forced. `own_repeat_check`: tools whose own code
     checks repeated calls (the generic check leaves them alone). `kept(state)`: whether
     the conversation has something saved, for a true apology when the model fails.
+    `then`: the agent's own check of the calls, run (in place) on the response once the
+    model's habits are absorbed.
     """
     rule: ToolsDue | None = (lambda _ctx, names=tuple(due): names) if isinstance(due, Collection) else due
     return {
         "before_model_callback": cap_model_calls,
-        "after_model_callback": Absorb(Rules(due=rule, own_repeat_check=frozenset(own_repeat_check)), ask_again),
+        "after_model_callback": _and_then(Absorb(Rules(due=rule, own_repeat_check=frozenset(own_repeat_check)), ask_again), then),
         "on_model_error_callback": apologize_on_model_error if kept is None else _apologize(kept),
         "on_tool_error_callback": tool_error_as_message,
     }
+
+
+def _and_then(absorb: AfterModel, then: AfterModel | None) -> AfterModel:
+    """`absorb`, then `then` on whatever response results (ADK stops at the first callback that returns one)."""
+    if then is None:
+        return absorb
+
+    async def both(callback_context: CallbackContext, llm_response: LlmResponse) -> LlmResponse | None:
+        absorbed = await absorb(callback_context, llm_response)
+        await then(callback_context, absorbed or llm_response)
+        return absorbed
+
+    return both
 
 
 GUARDS: dict[str, Any] = guards()

@@ -141,3 +141,9 @@ async def take_stock(conn: AsyncConnection, product_id: int, warehouse_id: str, 
         .values(quantity=stock.c.quantity - quantity)
     )
     return result.rowcount == 1
+
+
+async def brands(conn: AsyncConnection) -> list[str]:
+    """The brands of the active catalog, as stored ("Samsung", "JBL")."""
+    rows = await conn.execute(select(products.c.brand).where(products.c.active.is_(True)).distinct().order_by(products.c.brand))
+    return [row.brand for row in rows]

@@ -39,7 +39,7 @@ def _product_counts(roots: list[CategoryNode]) -> dict[str, int]:
 
 @guarded
 async def list_categories() -> dict[str, Any]:
-    """Muestra todas las categorías de la tienda con cuántos productos tiene cada una."""
+    """Todas las categorías de la tienda, con cuántos productos tiene cada una."""
     engine = await runtime.get_engine()
     async with engine.connect() as conn:
         roots = await category_tree(conn)
@@ -49,10 +49,10 @@ async def list_categories() -> dict[str, Any]:
 
 @guarded
 async def find_categories(query: str) -> dict[str, Any]:
-    """Busca la categoría que corresponde a lo que pide el cliente.
+    """Busca la categoría de lo que pide el cliente.
 
     Args:
-      query: lo que busca, con sus palabras (por ejemplo "algo para lavar la ropa").
+      query: lo que busca (ej. "algo para lavar la ropa").
     """
     text = " ".join(str(query or "").split())
     if not text:

@@ -1,7 +1,9 @@
-"""Entities in a shop customer's message: order numbers, coupon codes, brands/models, price ranges.
+"""Entities in a shop customer's message: order numbers, coupon codes, SKUs, brands/models, price ranges,
+and what the customer asks for (to use a coupon, to see their orders), read from their own words.
 
-Pure text parsing for the shop's router and its scripted demo policy. Amounts and order
-numbers are read by `tools.shop.parsing`, as the tools read their arguments.
+Pure text parsing for the shop's router, its supervisor (which acts on what the words settle),
+the tools (which hold a model's arguments against the words) and the scripted demo policy.
+Amounts and order numbers are read by `tools.shop.parsing`, as the tools read their arguments.
 """
 
 from __future__ import annotations
@@ -35,6 +37,22 @@ _ORDER_RX = re.compile(
 _COUPON_RX = re.compile(r"\b([A-Z]{3,}[0-9]{1,3}|[A-Z]{4,}-?[0-9]{2,4})\b")
 _COUPON_AFTER_WORD = re.compile(r"\b(?:cupon|codigo|voucher)\s+(?:de descuento\s+)?([a-z0-9-]{4,20})\b")
 _AMOUNT = r"\$?\s?(\d{1,3}(?:[.\s]\d{3})+|\d+(?:[.,]\d+)?)\s*(millon(?:es)?|mil|k|lucas|luquitas|palos|m)?\b"
+_SKU_RX = re.compile(r"\b[A-Z]{2,5}-[A-Z]{3}-\d{5}\b")
+_FOREIGN_CURRENCY = re.compile(
+    r"\b(?:dolar(?:es|citos)?|usd|dls|euros?|eur)\b|u\$[sd]|us\$|\d\s*(?:(?:mil|k|lucas)\s+)?verdes?\b"
+)
+_USE_VERB = re.compile(
+    r"\b(?:usa(?:r|lo|melo)?|uso|use|usen|aplic\w*|apliq\w*|canje\w*|carga(?:r|lo|me|melo)?|activa(?:r|lo|me|melo)?|"
+    r"ingresa(?:r|lo)?|redim\w*|pone(?:me|lo|melo)?|agrega(?:r|lo|me|melo)?|suma(?:r|lo|me|melo)?)\b"
+)
+_POSSIBILITY = re.compile(
+    r"\b(?:puedo|se puede|podria usar|sirve|existe|es valido|vale|vigente|sigue|todavia|funciona|hasta cuando|cuanto|"
+    r"que descuento|tengo que|como (?:lo |la |se )?(?:us|aplic|carg|canje|ingres)\w*|donde (?:lo |la |se )?\w+)\b"
+)
+_OWN_ORDERS = re.compile(
+    r"\bmis (?:ultim[oa]s |\d+ )?(?:pedidos|pedios|compras|ordenes)\b|\bultim[oa]s? (?:\d+ )?(?:pedidos|compras|ordenes)\b|"
+    r"\b(?:que|cuales) (?:pedidos|compras|ordenes) (?:tengo|hice)\b|\bhistorial\b"
+)
 _CUIT = re.compile(r"\b\d{2}-?\d{8}-?\d\b")
 _MONEY_SPAN = re.compile(
     r"\$\s?[\d.,]+|\b(?:hasta|menos de|mas de|desde|entre|minimo|maximo|tope|arriba de|debajo de)\s+(?:de\s+)?\$?\s?[\d.,]+(?:\s+y\s+\$?\s?[\d.,]+)?"
@@ -53,6 +71,7 @@ class Entities(BaseModel):
 
     order_numbers: list[str] = Field(default_factory=list)
     coupon_codes: list[str] = Field(default_factory=list)
+    skus: list[str] = Field(default_factory=list)
     brands: list[str] = Field(default_factory=list)
     models: list[str] = Field(default_factory=list)
     price_range: PriceRange | None = None
@@ -69,7 +88,8 @@ def price_range(norm: str) -> PriceRange | None:
     if between:
         low_unit = between.group(2) or between.group(4)
         return PriceRange(min=_amount(between.group(1), low_unit), max=_amount(between.group(3), between.group(4)))
-    upper = re.search(r"\b(?:hasta|menos de|max(?:imo)?|no mas de|por debajo de|tope|que no pasen? (?:de |los )?)\s*(?:de\s+)?" + _AMOUNT, norm)
+    upper = re.search(r"\b(?:hasta|menos de|max(?:imo)?|no mas de|(?:por )?debajo de|tope|como mucho|mas barat[oa]s? que|"
+                      r"q(?:ue)? no (?:pasen?|superen?) (?:de |los )?)\s*(?:de\s+)?" + _AMOUNT, norm)
     lower = re.search(r"\b(?:mas de|desde|minimo|arriba de|por encima de)\s+" + _AMOUNT, norm)
     if not (upper or lower):
         return None
@@ -96,10 +116,33 @@ def extract(text: str) -> Entities:
     coupons = list(dict.fromkeys(m.group(1).replace("-", "") for m in _COUPON_RX.finditer(text)))
     coupons += [m.group(1).upper() for m in _COUPON_AFTER_WORD.finditer(norm) if m.group(1).upper() not in coupons]
     coupons = [c for c in coupons if not c.isdigit() and not re.fullmatch(r"(RTX|GTX|RX|PS|I)\d+", c)]
+    skus = list(dict.fromkeys(m.group(0) for m in _SKU_RX.finditer(text.upper())))
+    coupons = [c for c in coupons if not any(c in sku.replace("-", "") for sku in skus)]
     return Entities(
         order_numbers=orders,
         coupon_codes=coupons,
+        skus=skus,
         brands=list(dict.fromkeys(m.group(1) for m in _BRAND_RX.finditer(norm))),
         models=list(dict.fromkeys(m.group(1) for m in _MODEL_RX.finditer(norm))),
         price_range=price_range(norm),
     )
+
+
+def foreign_currency(text: str) -> bool:
+    """The customer speaks of dollars or euros ("menos de 1500 dólares", "u$s 300", "2 mil verdes"): no amount
+    of theirs is pesos."""
+    return _FOREIGN_CURRENCY.search(normalize(text)) is not None
+
+
+def coupon_requested(text: str, code: str) -> bool:
+    """The customer's own words hold this coupon code and ask to use it ("aplicame BIENVENIDA10"), not whether
+    it exists or can be used ("¿puedo usar el cupón HOTSALE15?", "¿sigue vigente?")."""
+    if not code or code.upper() not in extract(text).coupon_codes:
+        return False
+    norm = normalize(text)
+    return _USE_VERB.search(norm) is not None and _POSSIBILITY.search(norm) is None
+
+
+def asks_for_own_orders(text: str) -> bool:
+    """ "mis pedidos", "mis últimas compras", "¿qué pedidos tengo?"."""
+    return _OWN_ORDERS.search(normalize(text)) is not None

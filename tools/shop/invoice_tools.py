@@ -9,15 +9,15 @@ from google.adk.tools import ToolContext
 from tools.shop import replies, tool_common
 from tools.shop.invoicing import InvoiceRefused, has_invoice, invoice_order
 from tools.shop.money import to_cents
-from tools.shop.tool_common import ars, guarded, order_not_found, own_order
+from tools.shop.tool_common import charged_amount, guarded, order_not_found, own_order
 
 
 @guarded
-async def request_invoice(order_number: str | int, tool_context: ToolContext) -> dict[str, Any]:
-    """Emite la factura de un pedido del cliente y se la envía por e-mail.
+async def request_invoice(order_number: str, tool_context: ToolContext) -> dict[str, Any]:
+    """Emite la factura de un pedido del cliente y la envía por e-mail.
 
     Args:
-      order_number: el número de pedido (7 dígitos, por ejemplo "4581233").
+      order_number: número de pedido (7 dígitos).
     """
     found = await own_order(order_number, tool_context)
     if isinstance(found, dict):
@@ -36,7 +36,7 @@ async def request_invoice(order_number: str | int, tool_context: ToolContext) ->
     new = not already  # only the wording depends on it; a concurrent first request may say "ya estaba"
     kind = "A" if invoice.invoice_type == "A" else "B"
     return {"ok": True, "found": True, "order_number": invoice.order_number, "invoice_number": invoice.number,
-            "invoice_type": kind, "total": ars(invoice.total), "total_cents": to_cents(invoice.total),
+            "invoice_type": kind, "total": charged_amount(invoice.total), "total_cents": to_cents(invoice.total),
             "emailed_to": customer.email, "newly_issued": new,
-            "message": replies.invoice_issued(kind, invoice.number, invoice.order_number, ars(invoice.total),
+            "message": replies.invoice_issued(kind, invoice.number, invoice.order_number, charged_amount(invoice.total),
                                               customer.email, new=new)}

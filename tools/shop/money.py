@@ -1,4 +1,9 @@
-"""Money: integer centavos in the database, `Decimal` pesos in code, ARS formatting for customers."""
+"""Money: integer centavos in the database, `Decimal` pesos in code, ARS formatting for customers.
+
+Every stored amount and every computation is exact in centavos. What a customer reads as a
+price is in whole pesos, as a shop shows it (`format_price`: "$1.619.999", rounded half up
+to the peso); fiscal documents and amounts already charged keep their centavos (`format_ars`).
+"""
 
 from __future__ import annotations
 
@@ -36,3 +41,14 @@ def format_ars(cents: int) -> str:
     text = f"{whole:,}".replace(",", ".")
     sign = "-" if cents < 0 else ""
     return f"{sign}${text}" + (f",{frac:02d}" if frac else "")
+
+
+def shown_cents(cents: int) -> int:
+    """`cents` rounded half up (away from zero) to a whole peso, still in centavos: what a price tag shows."""
+    whole, rest = divmod(abs(cents), 100)
+    return (1 if cents >= 0 else -1) * (whole + (rest >= 50)) * 100
+
+
+def format_price(cents: int) -> str:
+    """A price as a shop shows it, in whole pesos: 1_619_999_10 -> "$1.619.999", 1_619_999_50 -> "$1.620.000"."""
+    return format_ars(shown_cents(cents))

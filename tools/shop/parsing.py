@@ -17,8 +17,9 @@ def parse_amount(value: Any) -> Decimal | None:
     """A price in pesos from what a model or a customer writes; None when there is none.
 
     800000, "800000", "$800.000", "1 200 000", "800 mil", "800k", "300 lucas", "1,5 millones", "1.5M",
-    "1.200.000,50". A single separator before three digits groups thousands ("1.200" is 1200) unless a
-    multiplier follows ("1.500 mil" is 1500).
+    "1.200.000,50". A dot before exactly three digits groups thousands, multiplier or not ("1.200" is 1200,
+    "1.500 lucas" and "1.500 mil" are 1,500,000, as in Argentina); a comma before three digits groups them
+    only without a multiplier ("1,200" is 1200, "1,5 millones" is 1,500,000).
     """
     if value is None or isinstance(value, bool):
         return None
@@ -43,7 +44,7 @@ def parse_amount(value: Any) -> Decimal | None:
     elif "." in number or "," in number:
         sep = "." if "." in number else ","
         head, _, tail = number.rpartition(sep)
-        if number.count(sep) > 1 or (len(tail) == 3 and multiplier == 1):
+        if number.count(sep) > 1 or (len(tail) == 3 and (sep == "." or multiplier == 1)):
             number = number.replace(sep, "")
         else:
             number = head.replace(sep, "") + "." + tail

@@ -15,18 +15,29 @@ The role is the `role` column of the session's customer (`customer_by_user_id` o
                        premium-only tool
     support_staff      everything, including the staff-only lookup_any_order
 
-`enforce_permissions` is each specialist's `before_tool_callback`: for a call the
-session may not make it returns a Spanish refusal (worded in `tools.shop.replies`),
-which ADK sends back as the tool's response without running the tool. It fails closed:
-a tool missing from the table, or a database error while checking, is refused.
+The same table decides what is offered and what is allowed:
+
+- `PermittedTools` is each specialist's toolset: a session is offered only the tools its
+  role may call (a customer never reads the staff-only tool's schema: it costs prompt
+  tokens and invites the call);
+- `enforce_permissions` is each specialist's `before_tool_callback`: for a call the
+  session may not make (a model may name a tool it was not offered) it returns a Spanish
+  refusal (worded in `tools.shop.replies`), which ADK sends back as the tool's response
+  without running the tool.
+
+Both fail closed: a tool missing from the table, or a database error while checking, is
+refused (and only the public tools are offered).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from google.adk.tools import BaseTool, ToolContext
+from google.adk.agents.readonly_context import ReadonlyContext
+from google.adk.tools import BaseTool, FunctionTool, ToolContext
+from google.adk.tools.base_toolset import BaseToolset
 
 from tools.shop import replies
 from tools.shop.catalog import customer_by_user_id
@@ -103,12 +114,35 @@ async def record_role(user_id: str) -> str | None:
     return customer.role if customer else None
 
 
-async def session_role(tool_context: ToolContext) -> str | None:
-    """The session customer's role, or None when the session's user is not a customer."""
-    user_id = getattr(tool_context, "user_id", None)
+async def role_of(user_id: str | None, state: Mapping[str, Any]) -> str | None:
+    """The role of the session of `user_id` with this state, or None when the user is not a customer."""
     if not user_id:
         return None
-    return effective_role(await record_role(user_id), tool_context.state.get(AUTH_ROLE_KEY))
+    return effective_role(await record_role(user_id), state.get(AUTH_ROLE_KEY))
+
+
+async def session_role(tool_context: ToolContext) -> str | None:
+    """The session customer's role, or None when the session's user is not a customer."""
+    return await role_of(getattr(tool_context, "user_id", None), tool_context.state)
+
+
+class PermittedTools(BaseToolset):
+    """A specialist's function tools; each session is offered only those its role may call."""
+
+    def __init__(self, functions: list[Callable[..., Awaitable[dict[str, Any]]]]) -> None:
+        super().__init__()
+        self.tools = [FunctionTool(fn) for fn in functions]
+
+    async def get_tools(self, readonly_context: ReadonlyContext | None = None) -> list[BaseTool]:
+        if readonly_context is None:
+            return list(self.tools)
+        try:
+            role = await role_of(readonly_context.user_id, readonly_context.state)
+        except Exception:
+            log.exception("role lookup failed; offering the public tools only")
+            role = None
+        allowed = allowed_tools(role)
+        return [tool for tool in self.tools if tool.name in allowed]
 
 
 async def enforce_permissions(tool: BaseTool, args: dict[str, Any], tool_context: ToolContext) -> dict[str, Any] | None:

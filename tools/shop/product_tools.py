@@ -8,18 +8,21 @@ from google.adk.tools import ToolContext
 
 from tools.shop import replies, runtime
 from tools.shop.catalog import get_products, stock_by_warehouse, stock_levels
-from tools.shop.parsing import parse_amount, parse_flag, parse_skus
+from tools.shop.parsing import parse_flag, parse_skus
+from tools.shop.product_filters import held_filters
 from tools.shop.records import Product
 from tools.shop.search import search_products
 from tools.shop.search_index import attribute_value
 from tools.shop.tool_common import (
-    ars,
+    catalog_brands,
+    customer_words,
     guarded,
     price_data,
     price_text,
     pricing_customer,
     product_by_sku,
     quotes,
+    shown_prices,
 )
 
 MAX_RESULTS = 5
@@ -35,32 +38,31 @@ def _feature(key: str, value: Any) -> str:
 @guarded
 async def search_catalog(
     query: str,
-    max_price: str | float = "",
-    min_price: str | float = "",
+    max_price: str = "",
+    min_price: str = "",
     brand: str = "",
-    in_stock: bool | str = False,
+    in_stock: bool = False,
     tool_context: ToolContext | None = None,
 ) -> dict[str, Any]:
-    """Busca productos del catálogo con el precio para este cliente y el stock.
+    """Busca productos, con precio para este cliente y stock.
 
     Args:
-      query: qué busca el cliente (por ejemplo "notebook gamer rtx").
-      max_price: precio máximo en pesos si lo dijo (por ejemplo "800 mil"); si no, vacío.
-      min_price: precio mínimo en pesos si lo dijo; si no, vacío.
-      brand: marca si la nombró (por ejemplo "Samsung"); si no, vacío.
-      in_stock: true si solo quiere productos con stock.
+      query: qué producto busca (ej. "notebook gamer rtx").
+      max_price: tope en pesos, si lo dijo.
+      min_price: mínimo en pesos, si lo dijo.
+      brand: marca, si la nombró.
+      in_stock: true: solo con stock.
     """
     text = " ".join(str(query or "").split())[:300]
     if not text:
         return {"ok": False, "products": [], "message": replies.ASK_PRODUCT_QUERY}
-    low, high = parse_amount(min_price), parse_amount(max_price)
-    if low and high and low > high:
-        low, high = high, low
-    wanted_brand = " ".join(str(brand or "").split()) or None
-    only_in_stock = parse_flag(in_stock)
+    words = customer_words(tool_context)
     engine = await runtime.get_engine()
+    async with engine.connect() as conn:
+        filters = held_filters(min_price, max_price, brand, words, await catalog_brands(conn))
+    filters.in_stock = parse_flag(in_stock)
     index = await runtime.get_index()
-    hits = await search_products(engine, index, text, brand=wanted_brand, in_stock=only_in_stock, limit=CANDIDATES)
+    hits = await search_products(engine, index, text, brand=filters.brand, in_stock=filters.in_stock, limit=CANDIDATES)
     async with engine.connect() as conn:
         customer = await pricing_customer(conn, tool_context)
         found = await get_products(conn, [hit.id for hit in hits])
@@ -70,28 +72,29 @@ async def search_catalog(
     lines = []
     for product in found:
         price = prices[product.id]
-        if high is not None and price.final_price > high:
-            continue
-        if low is not None and price.final_price < low:
+        if not filters.admits(price.final_price):
             continue
         results.append({"sku": product.sku, "name": product.name, "brand": product.brand,
                         "category_id": product.category_id, "stock": units.get(product.id, 0), **price_data(price)})
         lines.append(replies.product_line(product.name, product.sku, price_text(price), units.get(product.id, 0)))
         if len(results) == MAX_RESULTS:
             break
+    applied = filters.shown()
+    notice = replies.PRICES_IN_PESOS if filters.foreign_currency else ""
     if not results:
-        return {"ok": True, "products": [],
-                "message": replies.no_products_found(text, wanted_brand, ars(high) if high is not None else None,
-                                                     ars(low) if low is not None else None, only_in_stock)}
-    return {"ok": True, "products": results, "message": replies.products_found(lines)}
+        message = replies.no_products_found(text, filters.brand, applied.get("max_price"), applied.get("min_price"),
+                                            filters.in_stock)
+    else:
+        message = replies.products_found(lines)
+    return {"ok": True, "products": results, "filters": applied, "message": f"{notice}\n{message}".strip()}
 
 
 @guarded
 async def product_details(sku: str, tool_context: ToolContext | None = None) -> dict[str, Any]:
-    """Ficha de un producto: características, stock y precio para este cliente.
+    """Ficha de un producto: características, stock y precio.
 
     Args:
-      sku: el código del producto (por ejemplo "NB-ASU-00001").
+      sku: código del producto (ej. "NB-ASU-00001").
     """
     skus = parse_skus(sku)
     code = skus[0] if skus else ""
@@ -106,12 +109,13 @@ async def product_details(sku: str, tool_context: ToolContext | None = None) -> 
         price = (await quotes(conn, [product], customer))[product.id]
         by_warehouse = (await stock_by_warehouse(conn, [product.id]))[product.id]
     total = sum(item.units for item in by_warehouse)
+    shown = shown_prices(price)
     message = replies.product_sheet(
         name=product.name, sku=product.sku, brand=product.brand, description=product.description,
-        features=[_feature(k, v) for k, v in product.attributes.items()], list_price=ars(price.list_price), tier=customer.tier,
-        tier_discount=ars(price.tier_discount) if price.tier_discount else None, promotion=price.promotion,
-        promotion_discount=ars(price.promotion_discount) if price.promotion_discount else None,
-        final_price=ars(price.final_price), stock_total=total,
+        features=[_feature(k, v) for k, v in product.attributes.items()], list_price=shown["list_price"], tier=customer.tier,
+        tier_discount=shown["tier_discount"] if price.tier_discount else None, promotion=price.promotion,
+        promotion_discount=shown["promotion_discount"] if price.promotion_discount else None,
+        final_price=shown["price"], stock_total=total,
         stock_where=[(item.city, item.units) for item in by_warehouse],
     )
     return {"ok": True, "found": True, "sku": product.sku, "name": product.name, "brand": product.brand,
@@ -126,11 +130,11 @@ def _compared_features(product: Product, keys: list[str]) -> str:
 
 
 @guarded
-async def compare_products(skus: list[str] | str, tool_context: ToolContext | None = None) -> dict[str, Any]:
-    """Compara de 2 a 4 productos lado a lado (precio para este cliente, stock y características).
+async def compare_products(skus: str, tool_context: ToolContext | None = None) -> dict[str, Any]:
+    """Compara de 2 a 4 productos: precio, stock y características.
 
     Args:
-      skus: los códigos de los productos, como lista o separados por coma.
+      skus: códigos de los productos, separados por coma.
     """
     codes = parse_skus(skus)
     if len(codes) < 2:

@@ -44,8 +44,12 @@ def _scope(promo: Promotion, category_names: dict[str, str], product_names: dict
 
 
 @guarded
-async def my_promotions(tool_context: ToolContext) -> dict[str, Any]:
-    """Lista las promociones y cupones vigentes que este cliente puede usar, con su vencimiento."""
+async def my_promotions(tool_context: ToolContext, code: str = "") -> dict[str, Any]:
+    """Promociones y cupones vigentes del cliente; con code, solo ese cupón (no lo aplica).
+
+    Args:
+      code: cupón por el que pregunta, si nombró uno.
+    """
     engine = await runtime.get_engine()
     async with engine.connect() as conn:
         customer = await session_customer(conn, tool_context)
@@ -57,26 +61,43 @@ async def my_promotions(tool_context: ToolContext) -> dict[str, Any]:
         _, category_names = await category_paths(conn)
         product_ids = [p.product_id for p in promos if p.product_id is not None]
         product_names = {p.id: p.name for p in await get_products(conn, product_ids)}
-    automatic, coupons = [], []
+    automatic, coupons, used_codes = [], [], set()
     for promo in promos:
         item = {"name": promo.name, "code": promo.code, "description": promo.description, "discount": _discount(promo),
                 "scope": _scope(promo, category_names, product_names), "min_tier": promo.min_tier,
                 "valid_until": local_date(promo.ends_at)}
         if promo.code is None:
             automatic.append(item)
-        elif promo.id not in used:
+        elif promo.id in used:
+            used_codes.add(promo.code)
+        else:
             coupons.append(item)
+    asked = parse_coupon_code(code)
+    if asked:
+        return _about_coupon(asked, coupons, used_codes)
     tier_percent = TIER_DISCOUNT_PERCENT.get(customer.tier, 0)
     return {"ok": True, "tier": customer.tier, "automatic": automatic, "coupons": coupons,
             "message": replies.my_promotions(customer.tier, tier_percent, automatic, coupons)}
 
 
+def _about_coupon(code: str, coupons: list[dict[str, Any]], used_codes: set[str]) -> dict[str, Any]:
+    """What the customer may do with one coupon, without redeeming it; a usable one is offered."""
+    found = next((c for c in coupons if c["code"] == code), None)
+    if found is not None:
+        return {"ok": True, "code": code, "usable": True, "offer_coupon": code, "coupon": found,
+                "message": replies.coupon_available(code, found["discount"], found["scope"], found["valid_until"])}
+    if code in used_codes:
+        return {"ok": True, "code": code, "usable": False, "message": replies.coupon_already_used(code)}
+    return {"ok": True, "code": code, "usable": False,
+            "message": replies.coupon_not_available(code, [c["code"] for c in coupons])}
+
+
 @guarded
 async def redeem_coupon_code(code: str, tool_context: ToolContext) -> dict[str, Any]:
-    """Aplica un cupón de descuento a la cuenta del cliente (una vez por cliente).
+    """Aplica un cupón a la cuenta del cliente. Solo si el cliente pidió usar ese código.
 
     Args:
-      code: el código del cupón tal como lo escribió el cliente (por ejemplo "BIENVENIDA10").
+      code: el código que escribió el cliente (ej. "BIENVENIDA10").
     """
     normalized = parse_coupon_code(code)
     if not normalized:

@@ -22,6 +22,12 @@ def handoff_wait(minutes: int) -> str:
     wait = "un minuto" if minutes == 1 else f"{minutes} minutos"
     return f" Si en {wait} nadie te respondió, vuelvo a atenderte yo."
 
+
+THANKS = "¡De nada! Si necesitás algo más, escribime por acá."
+FAREWELL = "¡Gracias por escribirnos! Que tengas un lindo día."
+SMALL_TALK = {"greeting": GREETING, "thanks": THANKS, "farewell": FAREWELL}
+"""The fixed reply to a message made only of a greeting, thanks or a farewell, by kind."""
+
 # --------------------------------------------------------------------------- labels
 
 ORDER_STATUS_ES = {
@@ -123,8 +129,12 @@ def no_products_found(query: str, brand: str | None, max_price: str | None, min_
     return f"No encontré productos{suffix} para \"{query}\". ¿Probamos con otra búsqueda o sin algún filtro?"
 
 
+PRICES_IN_PESOS = ("Nuestros precios están en pesos argentinos, así que no usé ese monto como tope. "
+                   "Si querés filtrar por precio, decime el monto en pesos.")
+
+
 def products_found(lines: Sequence[str]) -> str:
-    return "Encontré estos productos:\n" + "\n".join(lines)
+    return "Encontré estos productos para vos:\n" + "\n".join(lines)
 
 
 def product_not_found(sku: str) -> str:
@@ -192,6 +202,18 @@ def my_promotions(tier: str, tier_percent: int, automatic: Sequence[dict[str, st
 def coupon_applied(code: str, amount: str, until: str | None) -> str:
     return (f"¡Listo! Aplicamos el cupón {code}: {amount} de descuento en tu próxima compra "
             f"(válido hasta el {until}).")
+
+
+def coupon_available(code: str, amount: str, scope: str, until: str | None) -> str:
+    """A coupon the customer asked about and may use: not applied until they say so."""
+    return (f"Sí, podés usar el cupón {code}: {amount} de descuento en {scope}, hasta el {until}. "
+            "¿Querés que lo aplique a tu cuenta?")
+
+
+def coupon_not_available(code: str, usable: Sequence[str]) -> str:
+    """A coupon that is not among the customer's usable ones (unknown, expired, used up or of another tier)."""
+    others = f" Los que sí podés usar: {', '.join(usable)}." if usable else ""
+    return f"El cupón {code} no está entre tus cupones vigentes.{others}"
 
 
 def coupon_not_eligible(code: str, min_tier: str | None) -> str:

@@ -17,10 +17,10 @@ KB_HITS = 3
 
 @guarded
 async def search_help(query: str) -> dict[str, Any]:
-    """Busca la respuesta en la ayuda de la tienda (envíos, garantía, devoluciones, pagos, uso de productos).
+    """Busca en la ayuda de la tienda: envíos, garantía, devoluciones, pagos, uso de productos.
 
     Args:
-      query: la consulta del cliente con sus palabras.
+      query: la consulta, con las palabras del cliente.
     """
     text = " ".join(str(query or "").split())[:500]
     if not text:
@@ -41,11 +41,11 @@ async def search_help(query: str) -> dict[str, Any]:
 
 @guarded
 async def open_support_ticket(subject: str, description: str = "", tool_context: ToolContext | None = None) -> dict[str, Any]:
-    """Abre un ticket de soporte para que una persona del equipo atienda el problema del cliente.
+    """Abre un ticket para que una persona del equipo atienda el problema. Solo si el cliente lo pide o acepta.
 
     Args:
-      subject: título corto del problema (por ejemplo "Notebook no enciende").
-      description: el detalle, con lo que contó el cliente.
+      subject: título corto (ej. "Notebook no enciende").
+      description: el detalle que contó el cliente.
     """
     subject_text = " ".join(str(subject or "").split())
     description_text = str(description or "").strip() or subject_text

@@ -14,6 +14,11 @@ Conventions of every shop tool (one module per specialist: `catalog_tools`,
 - Arguments are tolerant (`tools.shop.parsing`): prices as "800 mil", "$1.200.000" or
   800000; SKUs in any case, as a list or a comma separated string; order numbers as
   "#4.581.230".
+- A model's arguments are held against the customer's own words of this turn
+  (`customer_words`): price bounds, currency and brand come from what the customer wrote,
+  and a coupon is redeemed only when the customer wrote its code and asked to use it.
+- Prices are shown in whole pesos (`shown_price`); amounts already charged (order totals,
+  invoices) keep their centavos (`charged_amount`). Computations stay exact in centavos.
 - "Today" is `now()` and the database is `runtime.get_engine()`, both looked up at call
   time, so tests patch `tool_common.now` and `runtime.get_engine`.
 
@@ -34,11 +39,12 @@ from typing import Any
 from google.adk.tools import ToolContext
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from tools.llm.message import customer_text
 from tools.observability import record_tool_error
 from tools.shop import catalog, replies, runtime
 from tools.shop.cache import CATALOG, get_cache
 from tools.shop.carriers import ARGENTINA
-from tools.shop.money import format_ars, to_cents
+from tools.shop.money import format_ars, format_price, shown_cents, to_cents
 from tools.shop.orders import order_for_customer
 from tools.shop.parsing import normalize_order_number
 from tools.shop.pricing import customer_promotions, quote
@@ -126,27 +132,53 @@ async def quotes(conn: AsyncConnection, items: list[Product], customer: Customer
     return {product.id: quote(product, customer, automatic, paths.get(product.category_id)) for product in items}
 
 
-def ars(amount: Decimal) -> str:
-    """Pesos as the customer reads them: "$1.234.567"."""
+def shown_price(amount: Decimal) -> str:
+    """A price as the shop shows it, in whole pesos: "$1.234.567"."""
+    return format_price(to_cents(amount))
+
+
+def charged_amount(amount: Decimal) -> str:
+    """An amount charged or invoiced, to the centavo: "$1.234.567,89" ("$15.000" when whole)."""
     return format_ars(to_cents(amount))
 
 
+def shown_prices(price: PriceQuote) -> dict[str, str]:
+    """A quote as the customer reads it, in whole pesos that add up: list − tier − promotion = price
+    (the last discount shown absorbs the rounding, so the figures never disagree by a peso)."""
+    listed, final = shown_cents(to_cents(price.list_price)), shown_cents(to_cents(price.final_price))
+    tier = shown_cents(to_cents(price.tier_discount)) if price.tier_discount else 0
+    if price.promotion_discount:
+        promotion = listed - tier - final
+    else:
+        promotion, tier = 0, listed - final
+    return {"price": format_ars(final), "list_price": format_ars(listed), "tier_discount": format_ars(tier),
+            "promotion_discount": format_ars(promotion)}
+
+
 def price_data(price: PriceQuote) -> dict[str, Any]:
-    """A quote's fields for the model: formatted and in centavos."""
-    return {
-        "price": ars(price.final_price),
-        "price_cents": to_cents(price.final_price),
-        "list_price": ars(price.list_price),
-        "list_price_cents": to_cents(price.list_price),
-        "tier_discount": ars(price.tier_discount),
-        "promotion_discount": ars(price.promotion_discount),
-        "promotion": price.promotion,
-    }
+    """A quote's fields: shown (whole pesos) and exact (centavos)."""
+    return {**shown_prices(price), "price_cents": to_cents(price.final_price),
+            "list_price_cents": to_cents(price.list_price), "promotion": price.promotion}
 
 
 def price_text(price: PriceQuote) -> str:
     """The customer's price, with the list price beside it when it differs."""
-    return replies.price(ars(price.final_price), ars(price.list_price))
+    shown = shown_prices(price)
+    return replies.price(shown["price"], shown["list_price"])
+
+
+def customer_words(tool_context: ToolContext | None) -> str | None:
+    """What the customer wrote this turn (as the coordinator read it), or None when the tool runs outside a
+    conversation (no context, no message): then the arguments are all there is."""
+    content = getattr(tool_context, "user_content", None)
+    if content is None:
+        return None
+    return customer_text(content)
+
+
+async def catalog_brands(conn: AsyncConnection) -> list[str]:
+    """`catalog.brands`, cached."""
+    return await get_cache().remember(CATALOG, "brands", lambda: catalog.brands(conn))
 
 
 def local_date(value: datetime | None) -> str | None:

@@ -21,8 +21,8 @@ from tools.shop.parsing import normalize_order_number
 from tools.shop.records import Order
 from tools.shop.tool_common import (
     NOT_IDENTIFIED,
-    ars,
     ask_order_number,
+    charged_amount,
     guarded,
     local_date,
     own_order,
@@ -67,11 +67,11 @@ def _items(order: Order) -> list[str]:
 
 
 @guarded
-async def track_order(order_number: str | int, tool_context: ToolContext) -> dict[str, Any]:
-    """Estado y seguimiento de un pedido del cliente: dónde está y cuándo llega.
+async def track_order(order_number: str, tool_context: ToolContext) -> dict[str, Any]:
+    """Dónde está un pedido del cliente y cuándo llega.
 
     Args:
-      order_number: el número de pedido (7 dígitos, por ejemplo "4581230").
+      order_number: número de pedido (7 dígitos).
     """
     found = await own_order(order_number, tool_context)
     if isinstance(found, dict):
@@ -82,7 +82,7 @@ async def track_order(order_number: str | int, tool_context: ToolContext) -> dic
 
 @guarded
 async def my_recent_orders(tool_context: ToolContext) -> dict[str, Any]:
-    """Lista los últimos pedidos del cliente con su estado y total."""
+    """Los últimos pedidos del cliente, con estado y total."""
     engine = await runtime.get_engine()
     async with engine.connect() as conn:
         customer = await session_customer(conn, tool_context)
@@ -92,19 +92,20 @@ async def my_recent_orders(tool_context: ToolContext) -> dict[str, Any]:
     if not found:
         return {"ok": True, "orders": [], "message": replies.NO_ORDERS}
     data = [{"order_number": o.number, "date": local_date(o.created_at), "status": o.status,
-             "status_es": replies.order_status(o.status), "total": ars(o.total),
+             "status_es": replies.order_status(o.status), "total": charged_amount(o.total),
              "total_cents": to_cents(o.total), "items": _items(o)}
             for o in found]
-    lines = [replies.order_line(o.number, local_date(o.created_at), o.status, ars(o.total), _items(o)) for o in found]
+    lines = [replies.order_line(o.number, local_date(o.created_at), o.status, charged_amount(o.total), _items(o))
+             for o in found]
     return {"ok": True, "orders": data, "message": replies.recent_orders(lines)}
 
 
 @guarded
-async def lookup_any_order(order_number: str | int, tool_context: ToolContext) -> dict[str, Any]:
-    """SOLO PERSONAL DE SOPORTE: consulta cualquier pedido por número, de cualquier cliente.
+async def lookup_any_order(order_number: str, tool_context: ToolContext) -> dict[str, Any]:
+    """Solo personal de soporte: cualquier pedido, de cualquier cliente.
 
     Args:
-      order_number: el número de pedido (7 dígitos).
+      order_number: número de pedido (7 dígitos).
     """
     engine = await runtime.get_engine()
     async with engine.connect() as conn:
@@ -119,9 +120,9 @@ async def lookup_any_order(order_number: str | int, tool_context: ToolContext) -
         return {"ok": False, "found": False, "order_number": number, "message": replies.order_does_not_exist(number)}
     status = await _order_status(engine, order.id, order.number, order.status)
     date = local_date(order.created_at)
-    status |= {"customer_id": order.customer_id, "customer_name": order.customer_name, "total": ars(order.total),
+    status |= {"customer_id": order.customer_id, "customer_name": order.customer_name, "total": charged_amount(order.total),
                "date": date}
-    status["message"] = (replies.staff_order_summary(order.customer_name, order.customer_id, date, ars(order.total),
-                                                     order.status)
+    status["message"] = (replies.staff_order_summary(order.customer_name, order.customer_id, date,
+                                                     charged_amount(order.total), order.status)
                          + status["message"])
     return status
