@@ -78,20 +78,21 @@ def create_app(agents: dict[str, BaseAgent] | None = None, sender: whatsapp.Send
     engine = business_engine()
     sender = sender or whatsapp.sender_from_settings(settings)
     messages_out = outbox.Outbox(engine)
-    service = Service(settings=settings, turns=Turns(agents, sessions, Inbox(engine)), sessions=sessions, engine=engine,
+    service = Service(settings=settings, turns=Turns(agents, sessions, Inbox(engine), sender), sessions=sessions, engine=engine,
                       sender=sender, outbox=messages_out, notifier=Notifier(messages_out, sender))
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await ensure_schema(engine)
         await create_tables(engine)  # the inbox, leases and outbox
-        notifier = service.notifier.start()
+        notifier, recovery = service.notifier.start(), service.turns.start_recovery()
         yield
         if service.background:
             await asyncio.wait(service.background, timeout=30)
-        notifier.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await notifier
+        for loop in (notifier, recovery):
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
         await engine.dispose()
 
     registry = get_service_registry()
