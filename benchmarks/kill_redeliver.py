@@ -83,8 +83,9 @@ class Replicas:
     def restart(self, index: int, timeout: float = 120) -> None:
         """(Re)start replica `index` on a new port and wait until it is ready."""
         port = _port()
-        process = subprocess.Popen([sys.executable, "-m", "gateway", "--port", str(port)], cwd=REPO_ROOT, env=self.env,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with (self.data_dir / f"replica-{index}.log").open("ab") as log:  # read it when a run goes wrong
+            process = subprocess.Popen([sys.executable, "-m", "gateway", "--port", str(port)], cwd=REPO_ROOT,
+                                       env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.processes[index], self.bases[index] = process, f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
