@@ -52,7 +52,7 @@ def _port() -> int:
 
 @dataclass
 class Replicas:
-    """Service processes sharing one fresh PostgreSQL schema and one Graph stand-in."""
+    """Service processes sharing one fresh PostgreSQL schema (ADK's sessions: one fresh database) and one Graph stand-in."""
 
     graph: FakeGraph
     data_dir: Path
@@ -63,7 +63,8 @@ class Replicas:
     @property
     def env(self) -> dict[str, str]:
         return {
-            **os.environ, "LLM_MODEL": "scripted", "DATABASE_URL": PG, "DATABASE_SCHEMA": self.schema, "SESSION_DB_URL": PG,
+            **os.environ, "LLM_MODEL": "scripted", "DATABASE_URL": PG, "DATABASE_SCHEMA": self.schema,
+            "SESSION_DB_URL": f"{PG.rsplit('/', 1)[0]}/{self.schema}",
             "PIZZERIA_DATA_DIR": str(self.data_dir / "pizzeria"), "CHROMA_PATH": str(self.data_dir / "chroma"),
             "KEYS_PATH": str(self.data_dir / "keys.json"), "JWT_SECRET": JWT_SECRET, "WHATSAPP_APP_SECRET": APP_SECRET,
             "WHATSAPP_ACCESS_TOKEN": self.graph.access_token, "WHATSAPP_PHONE_NUMBER_ID": payloads.PHONE_NUMBER_ID,
@@ -75,6 +76,7 @@ class Replicas:
         self._data_key = Fernet.generate_key().decode()
 
     def start(self, count: int = 2) -> None:
+        asyncio.run(self._admin(f'CREATE DATABASE "{self.schema}"'))
         for _ in range(count):  # one after the other: the first creates the tables
             self.processes.append(None)
             self.bases.append("")
@@ -117,7 +119,8 @@ class Replicas:
                     process.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     process.kill()
-        asyncio.run(self._drop())
+        asyncio.run(self._admin(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
+        asyncio.run(self._admin(f'DROP DATABASE IF EXISTS "{self.schema}" WITH (FORCE)'))
 
     async def scalar(self, sql: str, **params: object) -> object:
         """One value from the replicas' schema (e.g. counting rows)."""
@@ -128,11 +131,14 @@ class Replicas:
         finally:
             await engine.dispose()
 
-    async def _drop(self) -> None:
-        engine = create_async_engine(PG)
-        async with engine.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
-        await engine.dispose()
+    @staticmethod
+    async def _admin(sql: str) -> None:
+        engine = create_async_engine(PG, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text(sql))
+        finally:
+            await engine.dispose()
 
     def post_delivery(self, client: httpx.Client, index: int, body: bytes, agent: str = "pizzeria") -> int:
         """Post one signed delivery to replica `index`; its status (0: the replica did not answer)."""

@@ -78,7 +78,7 @@ def create_app(agents: dict[str, BaseAgent] | None = None, sender: whatsapp.Send
     engine = business_engine()
     sender = sender or whatsapp.sender_from_settings(settings)
     messages_out = outbox.Outbox(engine)
-    service = Service(settings=settings, turns=Turns(agents, sessions, Inbox(engine), sender), sessions=sessions, engine=engine,
+    service = Service(settings=settings, turns=Turns(agents, sessions, Inbox(engine, business_engine), sender), sessions=sessions, engine=engine,
                       sender=sender, outbox=messages_out, notifier=Notifier(messages_out, sender))
 
     @contextlib.asynccontextmanager
@@ -93,6 +93,7 @@ def create_app(agents: dict[str, BaseAgent] | None = None, sender: whatsapp.Send
             loop.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await loop
+        await asyncio.to_thread(service.turns.inbox.close)
         await engine.dispose()
 
     registry = get_service_registry()

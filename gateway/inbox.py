@@ -11,7 +11,9 @@ whichever replica received each message, and different conversations run concurr
 Nothing accepted is lost:
 
 - leases are short (`LEASE_SECONDS`) and renewed by a heartbeat while their holder
-  runs turns, so a replica killed mid-turn frees the conversation within seconds;
+  runs turns, so a replica killed mid-turn frees the conversation within seconds. The
+  heartbeat has its own thread, event loop and engine: an event loop busy for longer than
+  a lease (a first turn seeding the shop, a slow CPU) does not lose it to another replica;
 - every replica drains, on start and every `RECOVER_SECONDS`, the conversations that
   have pending messages and a free lease (`recover`), and a redelivered message that is
   still pending is drained again instead of being dropped;
@@ -36,6 +38,7 @@ import logging
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -45,7 +48,6 @@ from sqlalchemy import (
     Column,
     Float,
     Integer,
-    MetaData,
     String,
     Table,
     Text,
@@ -61,12 +63,12 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from gateway.leases import HEARTBEAT_SECONDS, LEASE_SECONDS, Heartbeat, leases, metadata
 from tools.crypto import get_cipher
 from tools.text import clean_text
 
 log = logging.getLogger(__name__)
 
-metadata = MetaData()
 
 inbox = Table(
     "gateway_inbox",
@@ -88,17 +90,7 @@ inbox = Table(
     Column("done_at", Float),
 )
 
-leases = Table(
-    "gateway_leases",
-    metadata,
-    Column("conversation", String(200), primary_key=True),
-    Column("holder", String(64), nullable=False),
-    Column("expires_at", Float, nullable=False),
-)
-
 CREATE_LOCK_ID = 7_310_002  # pg_advisory_xact_lock key: replicas starting together create the tables once
-LEASE_SECONDS = 10.0  # a dead holder frees its conversations after this
-HEARTBEAT_SECONDS = 2.5  # a live holder renews its lease this often while it runs turns
 POLL_SECONDS = (0.005, 0.2)  # first and longest wait between attempts to take a busy lease
 MAX_ATTEMPTS = 3  # tries of one message (a crash mid-turn counts) before it is marked failed
 RECOVER_SECONDS = 3.0  # between passes over pending messages that nobody is draining
@@ -174,11 +166,21 @@ class Handler(Protocol):
 
 
 class Inbox:
-    """The message log and per-conversation leases on one database engine."""
+    """The message log and per-conversation leases on one database engine.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    `connect` makes another engine on the same database, for the lease heartbeat's thread.
+    """
+
+    def __init__(self, engine: AsyncEngine, connect: Callable[[], AsyncEngine]) -> None:
         self.engine = engine
         self.holder = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self._heartbeat = Heartbeat(self.holder, connect)
+
+    def close(self) -> None:
+        """Stop the heartbeat (at shutdown, after the drains ended)."""
+        self._heartbeat.stopped.set()
+        if self._heartbeat.is_alive():
+            self._heartbeat.join(timeout=HEARTBEAT_SECONDS * 2)
 
     @staticmethod
     def conversation_of(who: Addressed) -> str:
@@ -232,11 +234,13 @@ class Inbox:
         """
         if not (await self._acquire(conversation) if wait else await self._try_acquire(conversation)):
             return 0
-        lost = asyncio.Event()
-        heartbeat = asyncio.create_task(self._heartbeat(conversation, lost))
+        if not self._heartbeat.is_alive() and not self._heartbeat.stopped.is_set():
+            with contextlib.suppress(RuntimeError):  # two drains starting it at once
+                self._heartbeat.start()
+        self._heartbeat.hold(conversation)
         processed = 0
         try:
-            while not lost.is_set() and (message := await self._next(conversation)) is not None:
+            while not self._heartbeat.has_lost(conversation) and (message := await self._next(conversation)) is not None:
                 if message.attempts > MAX_ATTEMPTS:
                     await self._give_up(message, handler)
                     continue
@@ -251,9 +255,7 @@ class Inbox:
                 await self._finish(message.id, "done", reply)
                 processed += 1
         finally:
-            heartbeat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await heartbeat
+            self._heartbeat.drop(conversation)
             await self._release(conversation)
         return processed
 
@@ -340,24 +342,6 @@ class Inbox:
             log.warning("took over an expired conversation lease (a replica died mid-turn?)")
             return True
         return False
-
-    async def _heartbeat(self, conversation: str, lost: asyncio.Event) -> None:
-        """Renew the lease while the drain runs; set `lost` if another holder took it (this one stalled)."""
-        while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-            try:
-                async with self.engine.begin() as conn:
-                    renewed = await conn.execute(
-                        update(leases).where(and_(leases.c.conversation == conversation, leases.c.holder == self.holder))
-                        .values(expires_at=time.time() + LEASE_SECONDS)
-                    )
-            except Exception as exc:  # noqa: BLE001  the next beat tries again; the lease lasts several beats
-                log.warning("could not renew a conversation lease: %s", exc)
-                continue
-            if renewed.rowcount != 1:
-                log.warning("lost a conversation lease to another replica; stopping after the current turn")
-                lost.set()
-                return
 
     async def _release(self, conversation: str) -> None:
         async with self.engine.begin() as conn:

@@ -19,11 +19,12 @@ from pathlib import Path
 import httpx
 
 from benchmarks.kill_redeliver import Replicas
-from gateway.inbox import LEASE_SECONDS, RECOVER_SECONDS
 from tests.gateway import payloads
 from tests.gateway.fake_graph import FakeGraph
 
 CUSTOMER = "5491160000001"  # a seeded shop customer
+TAKEOVER_S = 20.0  # a dead replica's conversation is taken over within this (lease 10 s + a recovery pass)
+                   # the old 300 s lease answered after 5 minutes
 TICKETS = "SELECT count(*) FROM support_tickets WHERE description LIKE '%no prende%'"
 
 
@@ -46,14 +47,18 @@ def test_a_turn_killed_after_its_ticket_frees_the_customer_in_seconds_and_opens_
             graph.slow_next(1, 60.0)
             with httpx.Client(timeout=30) as client:
                 assert replicas.post_delivery(client, 0, body, agent="ecommerce") == 200
-            replies = lambda: [m.text for m in graph.sent if m.to == CUSTOMER]  # noqa: E731
+
+            def replies() -> list[str]:
+                return [m.text for m in graph.sent if m.to == CUSTOMER]
+
             assert _wait(lambda: len(replies()) == 1, 90), "the ticket turn never reached its reply"
-            assert asyncio.run(replicas.scalar(TICKETS)) == 1, replies()
+            assert asyncio.run(replicas.scalar(TICKETS)) == 1, [l[:300] for i in (0, 1) for l in (Path(tmp) / f"replica-{i}.log").read_text().splitlines() if "WARN" in l or "ERR" in l]
             replicas.kill(0)
 
-            taken_over = lambda: asyncio.run(replicas.scalar("SELECT max(attempts) FROM gateway_inbox")) == 2  # noqa: E731
-            assert _wait(taken_over, LEASE_SECONDS + RECOVER_SECONDS + 5), "the dead replica's lease kept the conversation"
-            assert _wait(lambda: len(replies()) == 2, 60), (Path(tmp) / "replica-1.log").read_text()[-3000:]
+            killed = time.monotonic()
+            answered = _wait(lambda: len(replies()) == 2, TAKEOVER_S + 40)  # the lease, then the retried turn
+            assert answered, (Path(tmp) / "replica-1.log").read_text()[-3000:]
+            print(f"answered again {time.monotonic() - killed:.1f} s after the kill")
             assert asyncio.run(replicas.scalar(TICKETS)) == 1
             first, retried = replies()
             assert first == retried  # the same ticket number, told the same way
@@ -61,7 +66,7 @@ def test_a_turn_killed_after_its_ticket_frees_the_customer_in_seconds_and_opens_
             replicas.restart(0)  # and Meta redelivers: answered already, nothing runs again
             with httpx.Client(timeout=30) as client:
                 assert replicas.post_delivery(client, 0, body, agent="ecommerce") == 200
-            time.sleep(RECOVER_SECONDS + 1)
+            time.sleep(4)
             assert len(replies()) == 2
             assert asyncio.run(replicas.scalar(TICKETS)) == 1
             assert asyncio.run(replicas.scalar("SELECT count(*) FROM gateway_inbox WHERE status = 'pending'")) == 0
