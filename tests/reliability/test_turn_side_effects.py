@@ -7,13 +7,14 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.shop.conftest import engine  # noqa: F401  (fixture)
+from tests.shop import conftest as shop_fixtures
 from tests.shop.factories import NOW, make_shop
 from tools.shop import catalog, pricing, support
 from tools.shop.invoicing import has_invoice, invoice_order
 from tools.shop.pricing import RedeemStatus
 from tools.shop.schema import coupon_redemptions, invoices, outbox, promotions, support_tickets
 
+engine = shop_fixtures.engine  # a migrated, empty shop database on SQLite and on PostgreSQL
 TURN, LATER = "a" * 64, "b" * 64
 
 
