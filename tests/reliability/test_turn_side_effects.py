@@ -12,7 +12,13 @@ from tests.shop.factories import NOW, make_shop
 from tools.shop import catalog, pricing, support
 from tools.shop.invoicing import has_invoice, invoice_order
 from tools.shop.pricing import RedeemStatus
-from tools.shop.schema import coupon_redemptions, invoices, outbox, promotions, support_tickets
+from tools.shop.schema import (
+    coupon_redemptions,
+    invoices,
+    outbox,
+    promotions,
+    support_tickets,
+)
 
 engine = shop_fixtures.engine  # a migrated, empty shop database on SQLite and on PostgreSQL
 TURN, LATER = "a" * 64, "b" * 64
