@@ -189,6 +189,7 @@ def run(count: int, kill_after: float, settle_s: float = 3.0, timeout_s: float =
             batch = deliveries(count)
             first = asyncio.run(_burst(replicas, batch, kill_after))
             killed_at = time.monotonic()
+            pending_at_kill = asyncio.run(replicas.scalar("SELECT count(*) FROM gateway_inbox WHERE status = 'pending'"))
             replicas.restart(0)
             again = asyncio.run(_burst(replicas, batch, None))  # Meta redelivers every delivery
             customers = {wa_id for wa_id, _ in batch}
@@ -204,6 +205,7 @@ def run(count: int, kill_after: float, settle_s: float = 3.0, timeout_s: float =
     return {
         "deliveries": count, "accepted_first": sum(s == 200 for s in first), "accepted_again": sum(s == 200 for s in again),
         "answered": len(replies), "duplicates": sum(n - 1 for n in replies.values()), "not_done": int(pending or 0),  # type: ignore[call-overload]
+        "pending_at_kill": int(pending_at_kill or 0),  # type: ignore[call-overload]
         "recover_s": round(recovered, 1),
     }
 
@@ -215,7 +217,8 @@ def main() -> None:
     args = parser.parse_args()
     figures = run(args.deliveries, args.kill_after)
     print(f"{figures['deliveries']} deliveries over 2 replicas, replica 0 SIGKILLed {args.kill_after} s into the burst")
-    print(f"accepted (200) before the kill: {figures['accepted_first']}, on redelivery: {figures['accepted_again']}")
+    print(f"accepted (200) before the kill: {figures['accepted_first']}, on redelivery: {figures['accepted_again']}; "
+          f"left pending by the burst: {figures['pending_at_kill']}")
     print(f"answered: {figures['answered']}  duplicates: {figures['duplicates']}  inbox rows not done: {figures['not_done']}")
     print(f"time from the kill to the last answer (restart included): {figures['recover_s']} s")
 
