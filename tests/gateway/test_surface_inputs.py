@@ -74,3 +74,19 @@ async def test_revoked_tokens_are_refused_and_new_ones_work(service: Service) ->
     assert (await service.chat("pizzeria", "hola", new)).status_code == 200
     assert (await service.client.post("/v1/tokens/revoke", json={"subject": customer}, headers=server)).json()["version"] == 2
     assert (await service.chat("pizzeria", "hola", new)).status_code == 401
+
+
+@pytest.mark.parametrize(("expose", "key", "path", "refused"), [
+    (False, SERVER_KEY, "/run_live", (404, "Not Found")),  # EXPOSE_ADK_API=false: not even with the key
+    (True, None, "/run_live", (401, "server API key required")),
+    (True, "guess", "/run_live", (401, "server API key required")),
+    (True, SERVER_KEY, "/run_live", None),  # the shop's backend may use ADK's live API
+    (True, SERVER_KEY, "/v1/chat/pizzeria", (404, "Not Found")),  # we serve no WebSocket of our own
+])
+def test_websockets_follow_the_adk_api_rule(expose: bool, key: str | None, path: str, refused: tuple[int, str] | None) -> None:
+    from gateway.edge import GuardAdkApi
+    from tools.settings import Settings
+
+    guard = GuardAdkApi(app=None, settings=Settings(expose_adk_api=expose, server_api_key=SERVER_KEY))  # type: ignore[arg-type]
+    headers = [(b"x-api-key", key.encode())] if key else []
+    assert guard.refusal({"type": "websocket", "path": path, "headers": headers}) == refused
