@@ -92,7 +92,8 @@ class Replicas:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if process.poll() is not None:
-                raise RuntimeError(f"replica {index} exited with {process.returncode}")
+                tail = (self.data_dir / f"replica-{index}.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"replica {index} exited with {process.returncode}:\n{tail}")
             try:
                 if httpx.get(f"{self.bases[index]}/readyz", timeout=5).status_code == 200:
                     return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -11,7 +10,7 @@ from fastapi.responses import PlainTextResponse
 
 from gateway import whatsapp
 from gateway.inbox import Received
-from gateway.routes.deps import Service, agent_name
+from gateway.routes.deps import Service, agent_name, json_body
 from gateway.turns import Conversation
 from tools.llm.replies import NON_TEXT
 
@@ -42,13 +41,13 @@ def routes(service: Service) -> APIRouter:
         if check != "ok":
             raise HTTPException(403, detail="bad signature")
         try:
-            payload = json.loads(raw)
+            payload = json_body(raw)
         except ValueError:
             raise HTTPException(400, detail="body is not JSON") from None
         batch = whatsapp.parse_webhook(payload if isinstance(payload, dict) else {})
         if batch.ignored:
             log.warning("WhatsApp delivery: %d unreadable part(s) skipped", batch.ignored)
-        queued: dict[str, Conversation] = {}
+        queued: set[str] = set()  # conversations to drain
         unrecorded = 0
         for message in batch.messages:  # each on its own: one that cannot be recorded never holds back the others
             convo = Conversation(agent, "whatsapp", message.wa_id)
@@ -60,7 +59,7 @@ def routes(service: Service) -> APIRouter:
                     if received is Received.NEW:
                         service.spawn(turns.deliver(convo, NON_TEXT))
                 elif await turns.inbox.submit(convo, message.message_id, message.text) in (Received.NEW, Received.PENDING):
-                    queued[turns.inbox.conversation_of(convo)] = convo  # a redelivered, unanswered message is drained again
+                    queued.add(turns.inbox.conversation_of(convo))  # a redelivered, unanswered message is drained again
             except Exception:
                 unrecorded += 1
                 log.exception("could not record a WhatsApp message")
