@@ -40,7 +40,7 @@ from tests.gateway.fake_graph import FakeGraph
 from tools.settings import REPO_ROOT
 
 PG = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
-APP_SECRET = "kill-redeliver-app-secret"
+APP_SECRET = "kill-redeliver-app-secret-0123456789abcdef"
 JWT_SECRET = "kill-redeliver-jwt-secret-0123456789abcdef"
 
 
@@ -68,7 +68,7 @@ class Replicas:
             "PIZZERIA_DATA_DIR": str(self.data_dir / "pizzeria"), "CHROMA_PATH": str(self.data_dir / "chroma"),
             "KEYS_PATH": str(self.data_dir / "keys.json"), "JWT_SECRET": JWT_SECRET, "WHATSAPP_APP_SECRET": APP_SECRET,
             "WHATSAPP_ACCESS_TOKEN": self.graph.access_token, "WHATSAPP_PHONE_NUMBER_ID": payloads.PHONE_NUMBER_ID,
-            "WHATSAPP_API_URL": self.graph.url, "DATA_KEYS": self._data_key, "LOOKUP_KEY": "kill-redeliver-lookup-key",
+            "WHATSAPP_API_URL": self.graph.url, "DATA_KEYS": self._data_key, "LOOKUP_KEY": "kill-redeliver-lookup-key-0123456789abcdef",
             "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LOG_LEVEL": "WARNING",
         }
 
