@@ -103,6 +103,8 @@ RULES: dict[str, list[tuple[re.Pattern[str], float]]] = {
              r"resete\w*", r"manual", r"garantia", r"service", r"servicio tecnico", r"tutorial", r"hace (?:un )?ruido", r"ruido raro",
              r"bluetooth", r"wifi", r"driver", r"actualizacion", r"bateria (?:dura|se)", r"problema con", r"tengo un problema",
              r"dejo de (?:andar|funcionar)", r"codigo de error", r"larga agua", r"pierde agua", r"gotea", r"olor a quemado", r"chispa"), 1.6),
+        (_rx(r"(?:abr\w*|gener\w*|crea\w*|hace\w*|carga\w*|levanta\w*)(?: me)? (?:un |el )?ticket", r"ticket de (?:soporte|reclamo|servicio)"),
+         3.0),  # a support ticket asked for by name ("ticket" alone is a receipt: invoice_request)
     ],
     "promotions": [
         (_rx(r"promo\w*", r"oferta\w*", r"descuento\w*", r"cupon\w*", r"codigo de descuento", r"voucher", r"hot ?sale", r"cyber ?monday",

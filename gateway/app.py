@@ -77,8 +77,8 @@ def create_app(agents: dict[str, BaseAgent] | None = None, sender: whatsapp.Send
     engine = business_engine()
     sender = sender or whatsapp.sender_from_settings(settings)
     messages_out = outbox.Outbox(engine)
-    service = Service(settings=settings, turns=Turns(agents, sessions, Inbox(engine)), sessions=sessions, engine=engine,
-                      sender=sender, outbox=messages_out, notifier=Notifier(messages_out, sender),
+    service = Service(settings=settings, turns=Turns(agents, sessions, Inbox(engine, business_engine), sender), sessions=sessions,
+                      engine=engine, sender=sender, outbox=messages_out, notifier=Notifier(messages_out, sender),
                       tokens=TokenVersions(engine))
 
     @contextlib.asynccontextmanager
@@ -86,13 +86,15 @@ def create_app(agents: dict[str, BaseAgent] | None = None, sender: whatsapp.Send
         await ensure_schema(engine)
         await create_tables(engine)  # the inbox, leases and outbox
         await service.tokens.create_table()
-        notifier = service.notifier.start()
+        notifier, recovery = service.notifier.start(), service.turns.start_recovery()
         yield
         if service.background:
             await asyncio.wait(service.background, timeout=30)
-        notifier.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await notifier
+        for loop in (notifier, recovery):
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
+        await asyncio.to_thread(service.turns.inbox.close)
         await engine.dispose()
 
     registry = get_service_registry()

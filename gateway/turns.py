@@ -2,12 +2,16 @@
 
 Each (agent, channel, customer) has one conversation whose session id is derived from
 them, so any replica finds the same session without a lookup table. Turns go through
-the `Inbox` (dedupe + per-conversation order across replicas) and ADK's `Runner` on the
-shared session service.
+the `Inbox` (dedupe + per-conversation order across replicas, recovery after a crash)
+and ADK's `Runner` on the shared session service. Each turn runs under its inbox key
+(`tools.turn_key`), which its side effects are stored with, so a retried turn cannot
+repeat them. Replies on a pushed channel (WhatsApp) go out through the sender as soon
+as the turn ends, whichever replica ran it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import time
@@ -20,13 +24,24 @@ from google.adk.runners import Runner
 from google.adk.sessions import BaseSessionService, Session
 from google.genai import types
 
+from gateway import whatsapp
 from gateway.agents import SERVINGS
-from gateway.inbox import Inbox, Pending
-from tools.llm.replies import MODEL_DOWN
+from gateway.inbox import RECOVER_SECONDS, Inbox, Pending, Received
+from tools import turn_key
+from tools.llm.replies import MODEL_DOWN, NOT_PROCESSED
 from tools.llm.serving import ChannelState, TurnSummary
+from tools.observability import conversation as log_conversation
 from tools.observability import record_turn
 
 log = logging.getLogger(__name__)
+
+
+class IdempotencyConflict(ValueError):
+    """The message's key was already used for another text."""
+
+
+class StillPending(RuntimeError):
+    """The message is recorded but its turn has not run yet (it failed; a later drain retries it)."""
 
 
 class TurnResult(TurnSummary):
@@ -84,10 +99,11 @@ def model_calls(events: list[Any], coordinator: str) -> int:
 
 
 class Turns:
-    """Runs turns of both agents on one session service and one inbox."""
+    """Runs turns of both agents on one session service and one inbox; the inbox's `Handler`."""
 
-    def __init__(self, agents: dict[str, BaseAgent], sessions: BaseSessionService, inbox: Inbox) -> None:
-        self.sessions, self.inbox = sessions, inbox
+    def __init__(self, agents: dict[str, BaseAgent], sessions: BaseSessionService, inbox: Inbox,
+                 sender: whatsapp.Sender) -> None:
+        self.sessions, self.inbox, self.sender = sessions, inbox, sender
         self.agents = agents
         self.runners = {
             name: Runner(app_name=SERVINGS[name].app_name, agent=agent, session_service=sessions, auto_create_session=False)
@@ -97,14 +113,61 @@ class Turns:
     async def handle(
         self, conversation: Conversation, text: str, message_id: str | None = None, state: dict[str, Any] | None = None
     ) -> TurnResult:
-        """Record the message, process the conversation's queue in order, return this message's reply."""
-        message_id = message_id or f"{conversation.channel}:{uuid.uuid4().hex}"
-        fresh = await self.inbox.submit(conversation.key, message_id, text)
-        await self.inbox.drain(conversation.key, lambda pending: self.run(conversation, pending, state))
-        reply = await self.inbox.reply_to(message_id)
+        """Record the message, process the conversation's queue in order, return this message's reply.
+
+        Raises `IdempotencyConflict` when `message_id` was used with another text, and
+        `StillPending` when its turn failed this time (a retry with the same id gets the reply).
+        """
+        message_id = message_id or uuid.uuid4().hex
+        received = await self.inbox.submit(conversation, message_id, text, state=state)
+        if received is Received.CONFLICT:
+            raise IdempotencyConflict("this Idempotency-Key was already used with a different message")
+        if received is not Received.ANSWERED:
+            await self.inbox.drain(self.inbox.conversation_of(conversation), self)
+        reply = await self.inbox.reply_to(conversation, message_id)
+        if reply is None:
+            raise StillPending("the message is recorded and will be processed; retry with the same Idempotency-Key")
         session = await self._session(conversation)
         summary = SERVINGS[conversation.agent].summary(session.state)
-        return TurnResult(session_id=conversation.session_id, reply=reply or "", duplicate=not fresh, **summary.model_dump())
+        return TurnResult(session_id=conversation.session_id, reply=reply, duplicate=received is not Received.NEW,
+                          **summary.model_dump())
+
+    async def answer(self, message: Pending) -> str:
+        """The inbox's handler: run the message's turn and push the reply where the channel is pushed."""
+        conversation = Conversation(message.agent, message.channel, message.user_id)
+        with log_conversation(conversation.agent, conversation.session_id, conversation.user_id):
+            with turn_key.running(message.message_id):
+                reply = await self.run(conversation, message, message.state)
+            if reply:  # empty while a person has the conversation
+                await self.deliver(conversation, reply)
+        return reply
+
+    async def give_up(self, message: Pending, reason: str) -> str:
+        """The inbox's handler for a message that failed every try: the apology, pushed like a reply."""
+        await self.deliver(Conversation(message.agent, message.channel, message.user_id), NOT_PROCESSED)
+        return NOT_PROCESSED
+
+    async def deliver(self, conversation: Conversation, reply: str) -> None:
+        """Send a reply on WhatsApp (the web client reads it from its request, or its retry)."""
+        if conversation.channel != "whatsapp":
+            return
+        try:
+            await self.sender.send_text(conversation.user_id, reply)
+        except Exception:
+            log.exception("could not deliver a WhatsApp reply to %s", whatsapp.mask_phone(conversation.user_id))
+
+    async def recover_forever(self) -> None:
+        """Every replica's background loop: drain what nobody is draining (on start, then every few seconds)."""
+        while True:
+            try:
+                if recovered := await self.inbox.recover(self):
+                    log.info("recovered %d pending message(s)", recovered)
+            except Exception:
+                log.exception("inbox recovery pass failed")
+            await asyncio.sleep(RECOVER_SECONDS)
+
+    def start_recovery(self) -> asyncio.Task[None]:
+        return asyncio.create_task(self.recover_forever(), name="inbox-recovery")
 
     async def _session(self, conversation: Conversation) -> Session:
         app, user, sid = conversation.app_name, conversation.user_id, conversation.session_id

@@ -130,8 +130,8 @@ class _Body(_Lenient):
 
 
 class _Message(_Lenient):
-    id: str = Field(min_length=1)
-    from_: str = Field(alias="from", min_length=1)
+    id: str = Field(pattern=r"^[\x21-\x7e]{1,200}$")  # printable ASCII, as Meta's "wamid...." ids are
+    from_: str = Field(alias="from", pattern=r"^[0-9]{1,32}$")  # a WhatsApp id: the phone number's digits
     timestamp: int
     type: str = Field(min_length=1)
     text: _Body | None = None

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 from gateway import auth
 from gateway.agents import SERVINGS
 from gateway.routes.deps import Service, agent_name, json_body
-from gateway.turns import Conversation, TurnResult
+from gateway.turns import Conversation, IdempotencyConflict, StillPending, TurnResult
 from tools.llm.serving import RoleRefused
 from tools.observability import conversation
 from tools.text import clean_text
@@ -93,8 +93,12 @@ def routes(service: Service) -> APIRouter:
             raise HTTPException(422, detail="the whatsapp channel is served by the webhook")
         state = await _caller_state(agent, caller)
         convo = Conversation(agent, request.channel, caller.user_id)
-        message_id = f"{convo.key}:{idempotency_key}" if idempotency_key else None
         with conversation(agent, convo.session_id, caller.user_id):
-            return await service.turns.handle(convo, request.text, message_id=message_id, state=state)
+            try:
+                return await service.turns.handle(convo, request.text, message_id=idempotency_key, state=state)
+            except IdempotencyConflict as conflict:
+                raise HTTPException(422, detail=f"Idempotency-Key conflict: {conflict}") from None
+            except StillPending as pending:
+                raise HTTPException(503, detail=str(pending), headers={"Retry-After": "5"}) from None
 
     return router

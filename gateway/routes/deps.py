@@ -43,12 +43,6 @@ class Service:
         self.background.add(task)
         task.add_done_callback(self.background.discard)
 
-    async def send_whatsapp(self, wa_id: str, text: str) -> None:
-        try:
-            await self.sender.send_text(wa_id, text)
-        except Exception:
-            log.exception("could not deliver a WhatsApp reply to %s", whatsapp.mask_phone(wa_id))
-
 
 def json_body(raw: bytes) -> Any:
     """The JSON of a request body; ValueError when it is not JSON, or nested too deeply to read (a RecursionError)."""

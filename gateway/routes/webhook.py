@@ -9,11 +9,10 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from gateway import whatsapp
-from gateway.inbox import Pending
+from gateway.inbox import Received
 from gateway.routes.deps import Service, agent_name, json_body
 from gateway.turns import Conversation
 from tools.llm.replies import NON_TEXT
-from tools.observability import conversation
 
 log = logging.getLogger(__name__)
 
@@ -46,32 +45,35 @@ def routes(service: Service) -> APIRouter:
         except ValueError:
             raise HTTPException(400, detail="body is not JSON") from None
         batch = whatsapp.parse_webhook(payload if isinstance(payload, dict) else {})
-        queued: dict[str, Conversation] = {}
-        for message in batch.messages:
+        if batch.ignored:
+            log.warning("WhatsApp delivery: %d unreadable part(s) skipped", batch.ignored)
+        queued: set[str] = set()  # conversations to drain
+        unrecorded = 0
+        for message in batch.messages:  # each on its own: one that cannot be recorded never holds back the others
             convo = Conversation(agent, "whatsapp", message.wa_id)
             if message.kind == "reaction":  # a 👍 on our reply needs no answer
                 continue
-            if message.text is None:  # image, audio, sticker...: ask for text, once per delivery
-                if await turns.inbox.submit(convo.key, message.message_id, f"[{message.kind}]", done_reply=NON_TEXT):
-                    service.spawn(service.send_whatsapp(message.wa_id, NON_TEXT))
-            elif await turns.inbox.submit(convo.key, message.message_id, message.text):
-                queued[convo.key] = convo
-        for convo in queued.values():  # answered after the 200, which Meta wants fast
-            service.spawn(_drain_and_send(service, convo))
+            try:
+                if message.text is None:  # image, audio, sticker...: ask for text, once per message
+                    received = await turns.inbox.submit(convo, message.message_id, f"[{message.kind}]", done_reply=NON_TEXT)
+                    if received is Received.NEW:
+                        service.spawn(turns.deliver(convo, NON_TEXT))
+                elif await turns.inbox.submit(convo, message.message_id, message.text) in (Received.NEW, Received.PENDING):
+                    queued.add(turns.inbox.conversation_of(convo))  # a redelivered, unanswered message is drained again
+            except Exception:
+                unrecorded += 1
+                log.exception("could not record a WhatsApp message")
+        for key in queued:  # answered after the 200, which Meta wants fast
+            service.spawn(_drain(service, key))
+        if unrecorded:  # Meta redelivers the whole notification; the recorded ones are duplicates then
+            raise HTTPException(503, detail="some messages could not be recorded; deliver again")
         return {"status": "ok", "messages": len(batch.messages), "statuses": len(batch.statuses)}
 
     return router
 
 
-async def _drain_and_send(service: Service, convo: Conversation) -> None:
-    async def handle(pending: Pending) -> str:
-        with conversation(convo.agent, convo.session_id, convo.user_id):
-            reply = await service.turns.run(convo, pending)
-        if reply:  # empty while a person has the conversation
-            await service.send_whatsapp(convo.user_id, reply)
-        return reply
-
+async def _drain(service: Service, conversation: str) -> None:
     try:
-        await service.turns.inbox.drain(convo.key, handle)
+        await service.turns.inbox.drain(conversation, service.turns)
     except Exception:
-        log.exception("could not process WhatsApp messages of conversation %s", convo.session_id)
+        log.exception("could not process the WhatsApp messages of a conversation; the recovery loop retries")

@@ -13,6 +13,8 @@ MODEL_DOWN = "Perdón, tengo un problema técnico y no pude responderte. ¿Me lo
 KEPT = "Lo que ya anotamos sigue guardado."
 CONFUSED = "Perdón, me confundí. ¿Me decís de nuevo qué necesitás?"
 """Said instead of a model answer that echoed its own instructions."""
+NOT_PROCESSED = "Perdón, tuve un problema técnico y no pude procesar tu mensaje. ¿Me lo mandás de nuevo en un ratito?"
+"""Said, once, for a message the service gave up on after several failed tries."""
 NON_TEXT = "Por ahora solo puedo leer mensajes de texto. ¿Me lo escribís?"
 """Answer to audio, images, stickers... the agents only read text."""
 

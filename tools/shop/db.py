@@ -49,8 +49,17 @@ def _v3_encrypt_contact_data(conn: Connection) -> None:
         _reseal_table(conn, table, columns, rehash=True)
 
 
+def _v4_turn_keys(conn: Connection) -> None:
+    # The service turn that wrote a ticket, redemption or invoice: a retried turn finds it
+    # (one ticket per turn; redemptions and invoices are already once per customer / order).
+    for table in ("support_tickets", "coupon_redemptions", "invoices"):
+        if "turn_key" not in {c["name"] for c in inspect(conn).get_columns(table)}:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN turn_key VARCHAR(64)"))
+    conn.execute(text("CREATE UNIQUE INDEX IF NOT EXISTS uq_support_tickets_turn_key ON support_tickets (turn_key)"))
+
+
 MIGRATIONS: list[Callable[[Connection], None]] = [
-    _v1_create_tables, _v2_index_products_updated_at, _v3_encrypt_contact_data,
+    _v1_create_tables, _v2_index_products_updated_at, _v3_encrypt_contact_data, _v4_turn_keys,
 ]
 """Schema version N is reached by running MIGRATIONS[N-1]. Append only; each step must be
 safe on a database that `_v1_create_tables` created from the current metadata."""

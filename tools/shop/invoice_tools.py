@@ -6,6 +6,7 @@ from typing import Any
 
 from google.adk.tools import ToolContext
 
+from tools import turn_key
 from tools.shop import replies, tool_common
 from tools.shop.invoicing import InvoiceRefused, has_invoice, invoice_order
 from tools.shop.money import to_cents
@@ -23,11 +24,11 @@ async def request_invoice(order_number: str, tool_context: ToolContext) -> dict[
     if isinstance(found, dict):
         return found
     engine, customer, own = found
-    number = own.number
+    number, key = own.number, turn_key.current()
     async with engine.connect() as conn:
-        already = await has_invoice(conn, own.id)
+        already = await has_invoice(conn, own.id, key)  # a retried turn says "emitida" again, as the first time
     try:
-        invoice = await invoice_order(engine, customer, number, tool_common.now())
+        invoice = await invoice_order(engine, customer, number, tool_common.now(), turn_key=key)
     except InvoiceRefused as refused:
         return {"ok": False, "found": True, "order_number": number, "error": "not_invoiceable",
                 "message": replies.invoice_not_paid(refused.order_number)}

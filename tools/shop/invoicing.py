@@ -49,9 +49,10 @@ def render(number: str, kind: str, customer: Customer, order: Order, tax: TaxBre
     return "\n".join(lines)
 
 
-async def has_invoice(conn: AsyncConnection, order_id: int) -> bool:
-    """Whether the order's invoice has already been issued."""
-    return (await conn.execute(select(invoices.c.id).where(invoices.c.order_id == order_id))).first() is not None
+async def has_invoice(conn: AsyncConnection, order_id: int, turn_key: str | None = None) -> bool:
+    """Whether the order's invoice has already been issued (by another turn than `turn_key`)."""
+    row = (await conn.execute(select(invoices.c.turn_key).where(invoices.c.order_id == order_id))).first()
+    return row is not None and (turn_key is None or row.turn_key != turn_key)
 
 
 async def _existing(conn: AsyncConnection, order: Order) -> Invoice | None:
@@ -84,8 +85,12 @@ class InvoiceRefused(ValueError):
         self.order_number = order_number
 
 
-async def invoice_order(engine: AsyncEngine, customer: Customer, order_number: str, now: datetime) -> Invoice | None:
+async def invoice_order(engine: AsyncEngine, customer: Customer, order_number: str, now: datetime, *,
+                        turn_key: str | None = None) -> Invoice | None:
     """Issue (or return the already issued) invoice for the customer's order and queue its e-mail.
+
+    The invoice keeps `turn_key`, the service turn that issued it (`has_invoice` tells a
+    retry of that turn from a later request).
 
     None when the order is not this customer's (same as missing). The invoice row
     and its e-mail are committed in one transaction; a concurrent request for the
@@ -112,7 +117,7 @@ async def invoice_order(engine: AsyncEngine, customer: Customer, order_number: s
                 inserted = await conn.execute(invoices.insert().values(
                     number=number, order_id=order.id, invoice_type=kind, customer_cuit=customer.cuit,
                     net_cents=tax.net_cents, iva_21_cents=tax.iva_21_cents, iva_105_cents=tax.iva_105_cents,
-                    total_cents=tax.total_cents, issued_at=now, rendered_text=text,
+                    total_cents=tax.total_cents, issued_at=now, rendered_text=text, turn_key=turn_key,
                 ))
                 await enqueue_email(conn, kind="invoice_email", recipient=customer.email,
                                     subject=f"Tu factura {kind} {number} — pedido #{order.number}", body=text)

@@ -185,18 +185,24 @@ class RedeemResult(BaseModel):
     promotion: Promotion | None = None
 
 
-async def redeem_coupon(engine: AsyncEngine, code: str, customer: Customer, now: datetime) -> RedeemResult:
+async def redeem_coupon(engine: AsyncEngine, code: str, customer: Customer, now: datetime, *,
+                        turn_key: str | None = None) -> RedeemResult:
     """Use coupon `code` once for `customer`, in its own transaction.
 
     The usage counter moves with one conditional UPDATE (used_count < usage_limit),
     and the per-customer row has a unique constraint, so under any concurrency a
-    coupon with limit N is redeemed exactly N times and once per customer.
+    coupon with limit N is redeemed exactly N times and once per customer. The row
+    keeps `turn_key` (the service turn's idempotency key): the same turn retried gets
+    OK again, without counting a second use.
     """
     normalized = code.strip().upper()
     try:
-        result = await _redeem(engine, normalized, customer, now)
+        result = await _redeem(engine, normalized, customer, now, turn_key)
     except _AlreadyUsed as used:
-        return RedeemResult(status=RedeemStatus.ALREADY_USED, promotion=used.args[0])
+        promotion: Promotion = used.args[0]
+        if turn_key is not None and await _redeemed_by(engine, promotion, customer) == turn_key:
+            return RedeemResult(status=RedeemStatus.OK, promotion=promotion)
+        return RedeemResult(status=RedeemStatus.ALREADY_USED, promotion=promotion)
     if result.status in (RedeemStatus.OK, RedeemStatus.EXHAUSTED):  # counts moved, or a cached list still offers it
         await get_cache().invalidate(PROMOTIONS)
     return result
@@ -206,7 +212,15 @@ class _AlreadyUsed(Exception):
     """Raised inside the transaction so it rolls back, giving the counted use back."""
 
 
-async def _redeem(engine: AsyncEngine, normalized: str, customer: Customer, now: datetime) -> RedeemResult:
+async def _redeemed_by(engine: AsyncEngine, promotion: Promotion, customer: Customer) -> str | None:
+    """The turn key of the customer's redemption of `promotion`."""
+    async with engine.connect() as conn:
+        return (await conn.execute(select(coupon_redemptions.c.turn_key).where(
+            coupon_redemptions.c.promotion_id == promotion.id, coupon_redemptions.c.customer_id == customer.id))).scalar()
+
+
+async def _redeem(engine: AsyncEngine, normalized: str, customer: Customer, now: datetime,
+                  turn_key: str | None) -> RedeemResult:
     async with engine.begin() as conn:
         row = (await conn.execute(
             select(promotions).where(promotions.c.code == normalized, promotions.c.active.is_(True),
@@ -227,7 +241,7 @@ async def _redeem(engine: AsyncEngine, normalized: str, customer: Customer, now:
             return RedeemResult(status=RedeemStatus.EXHAUSTED, promotion=promotion)
         try:
             await conn.execute(insert(coupon_redemptions).values(
-                promotion_id=promotion.id, customer_id=customer.id, redeemed_at=now))
+                promotion_id=promotion.id, customer_id=customer.id, redeemed_at=now, turn_key=turn_key))
         except IntegrityError as exc:
             raise _AlreadyUsed(promotion) from exc
     return RedeemResult(status=RedeemStatus.OK, promotion=promotion)

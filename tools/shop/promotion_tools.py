@@ -6,6 +6,7 @@ from typing import Any
 
 from google.adk.tools import ToolContext
 
+from tools import turn_key
 from tools.shop import replies, runtime, tool_common
 from tools.shop.cache import get_cache
 from tools.shop.catalog import get_products
@@ -107,7 +108,7 @@ async def redeem_coupon_code(code: str, tool_context: ToolContext) -> dict[str, 
         customer = await session_customer(conn, tool_context)
     if customer is None:
         return dict(NOT_IDENTIFIED)
-    result = await redeem_coupon(engine, normalized, customer, tool_common.now())
+    result = await redeem_coupon(engine, normalized, customer, tool_common.now(), turn_key=turn_key.current())
     promo = result.promotion
     base: dict[str, Any] = {"ok": result.status == RedeemStatus.OK, "status": str(result.status), "code": normalized}
     if result.status == RedeemStatus.OK and promo is not None:

@@ -128,6 +128,7 @@ coupon_redemptions = Table(
     Column("promotion_id", Integer, ForeignKey("promotions.id"), nullable=False),
     Column("customer_id", String(16), ForeignKey("customers.id"), nullable=False),
     Column("redeemed_at", DateTime(timezone=True), nullable=False),
+    Column("turn_key", String(64)),  # the service turn that redeemed it (`tools.turn_key`)
     UniqueConstraint("promotion_id", "customer_id", name="uq_redemption_once_per_customer"),
 )
 
@@ -197,6 +198,7 @@ invoices = Table(
     Column("total_cents", BigInteger, nullable=False),
     Column("issued_at", DateTime(timezone=True), nullable=False),
     Column("rendered_text", Text, nullable=False),
+    Column("turn_key", String(64)),  # the service turn that issued it (`tools.turn_key`)
     CheckConstraint("invoice_type in ('A','B')", name="ck_invoices_type"),
     CheckConstraint("invoice_type = 'B' or customer_cuit is not null", name="ck_invoices_cuit_for_a"),
     CheckConstraint("total_cents = net_cents + iva_21_cents + iva_105_cents", name="ck_invoices_total"),
@@ -226,6 +228,8 @@ support_tickets = Table(
     Column("status", String(16), nullable=False, server_default="open"),
     Column("priority", String(8), nullable=False, server_default="normal"),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("turn_key", String(64)),  # the service turn that opened it: a retried turn opens no second one
+    Index("uq_support_tickets_turn_key", "turn_key", unique=True),
 )
 
 kb_articles = Table(

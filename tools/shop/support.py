@@ -24,9 +24,18 @@ class Ticket(BaseModel):
 
 
 async def open_ticket(
-    conn: AsyncConnection, customer_id: str, subject: str, description: str, now: datetime, priority: str = "normal"
+    conn: AsyncConnection, customer_id: str, subject: str, description: str, now: datetime, priority: str = "normal",
+    *, turn_key: str | None = None,
 ) -> Ticket:
-    """Open a ticket; subject and description are cut to sane lengths (they come from chat text)."""
+    """Open a ticket; subject and description are cut to sane lengths (they come from chat text).
+
+    With `turn_key` (the service turn's idempotency key) a ticket already opened by that
+    turn is returned instead of opening another: a retried turn opens one ticket.
+    """
+    if turn_key is not None:
+        row = (await conn.execute(select(support_tickets).where(support_tickets.c.turn_key == turn_key))).first()
+        if row is not None:
+            return Ticket.model_validate(dict(row._mapping))
     if priority not in PRIORITIES:
         priority = "normal"
     values = {
@@ -36,6 +45,7 @@ async def open_ticket(
         "status": "open",
         "priority": priority,
         "created_at": now,
+        "turn_key": turn_key,
     }
     result = await conn.execute(insert(support_tickets).values(**values))
     return Ticket(id=result.inserted_primary_key[0], **values)

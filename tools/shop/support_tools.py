@@ -6,6 +6,7 @@ from typing import Any
 
 from google.adk.tools import ToolContext
 
+from tools import turn_key
 from tools.shop import replies, runtime, tool_common
 from tools.shop.search import KB_MIN_SCORE, search_kb
 from tools.shop.support import open_ticket
@@ -57,6 +58,6 @@ async def open_support_ticket(subject: str, description: str = "", tool_context:
         if customer is None:
             return dict(NOT_IDENTIFIED)
         ticket = await open_ticket(conn, customer.id, subject_text or description_text[:80], description_text,
-                                   tool_common.now())
+                                   tool_common.now(), turn_key=turn_key.current())
     return {"ok": True, "ticket_id": ticket.id, "subject": ticket.subject, "status": ticket.status,
             "message": replies.ticket_opened(ticket.id, ticket.subject, customer.email)}
