@@ -8,9 +8,12 @@ record it writes — ours, ADK's, LiteLLM's — goes through two filters:
 - `ContextFilter` adds `conversation_id`, `agent` and `user` from the
   `conversation(...)` block the record was logged in (fields passed with
   `extra=` win);
-- `RedactionFilter` (unless `LOG_CONTENT=true`) masks phone numbers and e-mail
-  addresses in the final message, the exception text and every extra field, and
-  drops extra fields named `text` / `message_text` altogether.
+- `RedactionFilter` (unless `LOG_CONTENT=true`) replaces the `user` field by the
+  customer's keyed pseudonym (`redact.pseudonym`: the session's user id, never a digit
+  of the phone), masks phone numbers and e-mail addresses in the final message, the
+  exception text (tracebacks, chained causes) and every extra field, and drops extra
+  fields named `text` / `message_text` altogether. Database errors carry no statement
+  parameters (every engine is built with `hide_parameters=True`).
 
 ADK and LiteLLM log whole model requests (customer text included) at DEBUG, so
 with `LOG_LEVEL=DEBUG` and no `LOG_CONTENT` their loggers stay at INFO.
@@ -33,7 +36,7 @@ from typing import Any, TextIO
 
 from pydantic import BaseModel, ConfigDict
 
-from tools.observability.redact import redact
+from tools.observability.redact import pseudonym, redact
 from tools.settings import Settings
 
 CONTENT_FIELDS = frozenset({"text", "message_text"})
@@ -99,7 +102,9 @@ class RedactionFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         for name in [n for n in vars(record) if n not in _RESERVED]:
-            if name in CONTENT_FIELDS:
+            if name == "user" and isinstance(record.user, str):
+                record.user = pseudonym(record.user)
+            elif name in CONTENT_FIELDS:
                 delattr(record, name)
             else:
                 setattr(record, name, _scrub(getattr(record, name)))

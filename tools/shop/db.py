@@ -59,16 +59,20 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def create_engine(url: str, schema: str | None = None) -> AsyncEngine:
-    """An async engine for `url`; `schema` sets PostgreSQL's search_path (tests use one per run)."""
+    """An async engine for `url`; `schema` sets PostgreSQL's search_path (tests use one per run).
+
+    Statement parameters (customer text, contact data) never appear in an error's message or a log line.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     connect_args = {"server_settings": {"search_path": schema}} if schema else {}
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args)
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args,
+                               hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
