@@ -37,10 +37,12 @@ readable throughout):
 4. Drop the old key: `DATA_KEYS=NEW`, restart. A value still under OLD now fails
    loudly (`UndecryptableValue`) rather than reading as garbage.
 
-Changing LOOKUP_KEY changes every phone hash: set the new key, restart, and run
-`python -m tools.key_rotation rotate --rehash`, which recomputes `customers.phone_hash` and
-re-keys `clientes.json` from the decrypted phones. Until it has run, lookups by phone
-find nobody (a pizzeria customer is asked for their name again).
+Changing LOOKUP_KEY changes every phone hash and pseudonym: set the new key, restart, and
+run `python -m tools.key_rotation rotate --rehash`, which recomputes `customers.phone_hash`
+and `customers.user_id` and re-keys `clientes.json` from the decrypted phones and user
+ids. Until it has run, lookups by phone or user id find nobody (a pizzeria customer is
+asked for their name again). Session ids and user ids change too: every conversation
+starts afresh (handed-off ones included), so change the key between rushes.
 """
 
 from __future__ import annotations

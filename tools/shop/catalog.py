@@ -15,9 +15,14 @@ from tools.shop.schema import categories, customers, products, stock, warehouses
 
 
 async def customer_by_user_id(conn: AsyncConnection, user_id: str) -> Customer | None:
-    """The customer a session's `user_id` maps to (never an id the model typed; `DEMO_USER` for ADK's local user)."""
+    """The customer a session's `user_id` maps to (never an id the model typed; `DEMO_USER` for ADK's local user).
+
+    Found by the id's keyed pseudonym (`customers.user_id`); a row written in clear by hand is found as it is.
+    """
     user_id = customer_id(user_id)
-    row = (await conn.execute(select(customers).where(customers.c.user_id == user_id))).first()
+    pseudonym = get_cipher().pseudonym(user_id)
+    rows = (await conn.execute(select(customers).where(customers.c.user_id.in_((pseudonym, user_id))))).all()
+    row = next((r for r in rows if r.user_id == pseudonym), rows[0] if rows else None)
     return Customer.from_row(row) if row else None
 
 
