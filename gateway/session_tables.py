@@ -20,8 +20,25 @@ import json
 from typing import Any
 
 from google.adk.sessions.schemas.shared import DynamicJSON
-from google.adk.sessions.schemas.v1 import StorageAppState, StorageEvent, StorageSession, StorageUserState
-from sqlalchemy import Column, Connection, Dialect, Float, MetaData, String, Table, Text, delete, select, update
+from google.adk.sessions.schemas.v1 import (
+    StorageAppState,
+    StorageEvent,
+    StorageSession,
+    StorageUserState,
+)
+from sqlalchemy import (
+    Column,
+    Connection,
+    Dialect,
+    Float,
+    MetaData,
+    String,
+    Table,
+    Text,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.types import TypeDecorator
 
 from tools.crypto import get_cipher

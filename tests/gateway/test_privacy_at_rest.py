@@ -8,12 +8,18 @@ holds one of them in clear (`table.column` or a file path).
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-from sqlalchemy import MetaData, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+import pytest
+from sqlalchemy import MetaData, select, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from tests.gateway.conftest import Service, token
+from tests.gateway.conftest import Service, open_service, token
+from tools.settings import get_settings
+
+PG_SERVER = "postgresql+asyncpg://root@127.0.0.1:5432"
 
 PIZZA_PHONE = "5491100000912"
 ADDRESS = "Av. Siempreviva 742"
@@ -42,7 +48,32 @@ def _leaks_in_files(root: Path, needles: dict[str, str]) -> set[str]:
             for what in _hits(path.read_bytes(), needles)}
 
 
-async def test_no_phone_email_or_address_in_clear_anywhere_the_service_writes(service: Service, tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def service_on(request: pytest.FixtureRequest, service_env: None, shop: AsyncEngine,
+                     monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Service]:
+    """The service with its sessions on a SQLite file, or on a PostgreSQL database of this test's own."""
+    if request.param == "sqlite":
+        async for s in open_service():
+            yield s
+        return
+    name = f"t_pii_{uuid.uuid4().hex[:10]}"
+    server = create_async_engine(f"{PG_SERVER}/test", isolation_level="AUTOCOMMIT")
+    async with server.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    monkeypatch.setenv("SESSION_DB_URL", f"{PG_SERVER}/{name}")
+    get_settings.cache_clear()
+    try:
+        async for s in open_service():
+            yield s
+            await s.app.state.service.sessions.close()
+    finally:
+        async with server.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await server.dispose()
+
+
+async def test_no_phone_email_or_address_in_clear_anywhere_the_service_writes(service_on: Service, tmp_path: Path) -> None:
+    service = service_on
     pizza = token(PIZZA_PHONE)
     for text in ["hola", "me llamo Ana", "dos muzzas grandes", "eso es todo", "sí", ADDRESS]:
         assert (await service.chat("pizzeria", text, pizza)).status_code == 200

@@ -93,8 +93,8 @@ async def test_database_errors_do_not_carry_the_statement_parameters(tmp_path: P
         await conn.execute(text("CREATE TABLE notes (id TEXT PRIMARY KEY, body TEXT)"))
         await conn.execute(text("INSERT INTO notes VALUES ('n', 'x')"))
     duplicates = [
-        (sessions.db_engine, "INSERT INTO sessions (app_name, user_id, id, state, create_time, update_time)"
-                             " VALUES ('a', 'u', 's', :body, 0, 0)"),
+        (sessions.db_engine, ("INSERT INTO sessions (app_name, user_id, id, state, create_time, update_time)"
+                              " VALUES ('a', 'u', 's', :body, 0, 0)")),
         (business, "INSERT INTO notes VALUES ('n', :body)"),
     ]
     for engine, statement in duplicates:

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.inbox import inbox
 from gateway.retention import main, purge
-from tests.gateway.conftest import Service, token
 from tests.chat import saved_orders
+from tests.gateway.conftest import Service, token
 
 
 async def _count(engine: AsyncEngine, table: str) -> int:
