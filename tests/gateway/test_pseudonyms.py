@@ -6,6 +6,8 @@ import hashlib
 import io
 import logging
 import re
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -55,6 +57,8 @@ def log_stream() -> Iterator[io.StringIO]:
         if handler not in handlers:
             root.removeHandler(handler)
     root.setLevel(level)
+    sys.excepthook, threading.excepthook = sys.__excepthook__, threading.__excepthook__
+    logging.captureWarnings(False)
 
 
 def _no_phone_digits(logged: str) -> None:
@@ -82,6 +86,18 @@ def test_a_traceback_naming_the_conversation_key_is_redacted(log_stream: io.Stri
         logging.getLogger("tests.pseudonyms").exception("turn failed")
     logged = log_stream.getvalue()
     assert "turn failed" in logged and "KeyError" in logged
+    _no_phone_digits(logged)
+
+
+def test_an_uncaught_exception_in_a_thread_is_logged_redacted(log_stream: io.StringIO) -> None:
+    def fail() -> None:
+        raise RuntimeError(f"no lease for pizzeria:whatsapp:{PHONE}:")
+
+    worker = threading.Thread(target=fail)
+    worker.start()
+    worker.join()
+    logged = log_stream.getvalue()
+    assert "uncaught exception" in logged and "RuntimeError" in logged
     _no_phone_digits(logged)
 
 
