@@ -37,6 +37,7 @@ from sqlalchemy import (
     Text,
     delete,
     select,
+    text,
     update,
 )
 from sqlalchemy.types import TypeDecorator
@@ -82,7 +83,13 @@ handoffs = Table(
 HANDOFF_KEYS = frozenset(HandoffState.model_fields)
 
 
+CREATE_LOCK_ID = 7_310_003  # pg_advisory_xact_lock key: replicas starting together create the index once
+
+
 def create(conn: Connection) -> None:
+    """Create the index table if missing (in the caller's transaction; serialized across PostgreSQL replicas)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CREATE_LOCK_ID})
     metadata.create_all(conn, checkfirst=True)
 
 

@@ -194,7 +194,7 @@ class CachedDatabaseSessionService(DatabaseSessionService):
         super().__init__(db_url=db_url, **engine_kwargs)
         self._cache: OrderedDict[_Key, _Cached] = OrderedDict()
         parsed = make_url(db_url)
-        self._index_ready = False
+        self._index_ready, self._index_lock = False, asyncio.Lock()
         self._sqlite_file: Engine | None = None
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             self._sqlite_file = create_engine(parsed.set(drivername="sqlite"), **HIDDEN)
@@ -216,8 +216,11 @@ class CachedDatabaseSessionService(DatabaseSessionService):
     async def prepare_tables(self) -> None:
         await super().prepare_tables()
         if not self._index_ready:
-            await self._run(session_tables.create)
-            self._index_ready = True
+            async with self._index_lock:
+                if not self._index_ready:
+                    async with self.db_engine.begin() as conn:
+                        await conn.run_sync(session_tables.create)
+                    self._index_ready = True
 
     async def handed_off(self, app_name: str) -> list[HandedOff]:
         """Conversations waiting for a person (`tools.llm.handoff.handed_off`): one query on the index."""
