@@ -43,7 +43,7 @@ from tools import jsonstore
 from tools.crypto import get_cipher
 from tools.settings import get_settings
 
-SECRET = "benchmark-panel-secret"
+SECRET = "benchmark-panel-secret-0123456789ab"
 LINES = [{"item_id": "muzzarella", "name": "Muzzarella", "size": "grande", "size_label": "grande (8 porciones)",
           "quantity": 2, "unit_price": 13900, "subtotal": 27800},
          {"item_id": "coca_cola", "name": "Coca-Cola", "size": "1.5l", "size_label": "1,5 L", "quantity": 1,

@@ -4,7 +4,8 @@
 
 Public routes (`gateway/routes/`; everything else, i.e. ADK's raw API that trusts any
 `user_id`, needs `X-API-Key: SERVER_API_KEY`, or is not served at all with
-`EXPOSE_ADK_API=false`):
+`EXPOSE_ADK_API=false`, WebSockets included: `gateway/edge.py`). No request body may
+exceed `MAX_BODY_BYTES` (413):
 
 - `POST /v1/chat/{agent}`: a customer turn; the customer is the session token's subject.
 - `GET|POST /webhooks/whatsapp/{agent}`: WhatsApp Cloud API (handshake, signed deliveries).
@@ -22,19 +23,20 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from google.adk.agents import BaseAgent
 from google.adk.apps.app import App
 from google.adk.cli.fast_api import get_fast_api_app
 from google.adk.cli.service_registry import get_service_registry
 from google.adk.cli.utils.base_agent_loader import BaseAgentLoader
 
-from gateway import auth, outbox, whatsapp
+from gateway import edge, outbox, whatsapp
 from gateway.agents import SERVINGS
 from gateway.inbox import Inbox, create_tables
 from gateway.notify import Notifier
 from gateway.panels import routes as panels
+from gateway.revocation import TokenVersions
 from gateway.routes import chat, messages, operator, probes, webhook
 from gateway.routes.deps import Service
 from gateway.sessions import create_session_service
@@ -44,9 +46,6 @@ from tools.settings import REPO_ROOT, Settings, get_settings
 from tools.shop.runtime import business_engine, ensure_schema
 
 log = logging.getLogger(__name__)
-
-PUBLIC_PREFIXES = ("/v1/", "/webhooks/", "/healthz", "/readyz", "/panel/")
-
 
 class _Loader(BaseAgentLoader):
     """ADK's API sees exactly our two agents (the same instances our routes run)."""
@@ -79,12 +78,14 @@ def create_app(agents: dict[str, BaseAgent] | None = None, sender: whatsapp.Send
     sender = sender or whatsapp.sender_from_settings(settings)
     messages_out = outbox.Outbox(engine)
     service = Service(settings=settings, turns=Turns(agents, sessions, Inbox(engine)), sessions=sessions, engine=engine,
-                      sender=sender, outbox=messages_out, notifier=Notifier(messages_out, sender))
+                      sender=sender, outbox=messages_out, notifier=Notifier(messages_out, sender),
+                      tokens=TokenVersions(engine))
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await ensure_schema(engine)
         await create_tables(engine)  # the inbox, leases and outbox
+        await service.tokens.create_table()
         notifier = service.notifier.start()
         yield
         if service.background:
@@ -108,15 +109,9 @@ def create_app(agents: dict[str, BaseAgent] | None = None, sender: whatsapp.Send
     app.state.sessions = sessions  # for tests and operators' tooling
     app.state.service = service
 
-    @app.middleware("http")
-    async def guard_adk_api(request: Request, call_next):  # type: ignore[no-untyped-def]
-        path = request.url.path
-        if not path.startswith(PUBLIC_PREFIXES):
-            if not settings.expose_adk_api:
-                return JSONResponse({"detail": "Not Found"}, status_code=404)
-            if not auth.same_secret(request.headers.get("x-api-key"), settings.server_api_key):
-                return JSONResponse({"detail": "server API key required"}, status_code=401)
-        return await call_next(request)
+    app.add_middleware(edge.GuardAdkApi, settings=settings)
+    app.add_exception_handler(RequestValidationError, edge.unprocessable)
+    app.max_body_size = settings.max_body_bytes  # FastAPI's own cap: 413 before reading past it
 
     for module in (probes, chat, messages, webhook, operator, panels):
         app.include_router(module.routes(service))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from google.adk.agents import LlmAgent
 from google.adk.models.base_llm import BaseLlm
@@ -10,7 +11,7 @@ from google.adk.models.base_llm import BaseLlm
 from pizzeria_agent.coordinator import PizzeriaCoordinator
 from pizzeria_agent.prompts import INSTRUCTIONS
 from pizzeria_agent.specialists import Specialist
-from tools.llm.guards import GUARDS
+from tools.llm.guards import guards
 from tools.llm.models import build_model
 from tools.pizzeria.finalization_tools import finalize_order
 from tools.pizzeria.menu_tools import get_menu
@@ -34,6 +35,12 @@ TOOLS: dict[Specialist, list[Callable[..., object]]] = {
 }
 
 
+def _order_has_items(state: Mapping[str, Any]) -> bool:
+    """Whether the model-down apology may say the order so far is kept (it is, in the session)."""
+    order = state.get("current_order")
+    return isinstance(order, dict) and bool(order.get("items"))
+
+
 def build_agent(model: BaseLlm | None = None) -> PizzeriaCoordinator:
     """The whole agent on `model` (default: the configured model)."""
     model = model or build_model("pizzeria_agent.demo_policy:demo_policy")
@@ -46,7 +53,7 @@ def build_agent(model: BaseLlm | None = None) -> PizzeriaCoordinator:
             include_contents="none",
             disallow_transfer_to_parent=True,
             disallow_transfer_to_peers=True,
-            **GUARDS,
+            **guards(kept=_order_has_items),
         )
         for specialist in Specialist
     ]

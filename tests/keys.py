@@ -12,7 +12,7 @@ from tools.crypto import reset_cipher
 from tools.settings import get_settings
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-LOOKUP = "test-lookup-key"
+LOOKUP = "test-lookup-key-0123456789abcdef01234"
 
 
 def use_keys(monkeypatch: pytest.MonkeyPatch, data_keys: str, lookup: str = LOOKUP) -> None:

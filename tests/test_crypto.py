@@ -81,7 +81,7 @@ def test_lookup_hash_is_keyed_normalized_and_stable() -> None:
 
 def test_malformed_key_names_data_keys(monkeypatch: pytest.MonkeyPatch, keys_env: Path) -> None:
     monkeypatch.setenv("DATA_KEYS", f"{NEW},not-a-fernet-key")
-    monkeypatch.setenv("LOOKUP_KEY", "lookup")
+    monkeypatch.setenv("LOOKUP_KEY", "lookup-key-0123456789abcdef0123456789")
     get_settings.cache_clear()
     with pytest.raises(KeyConfigError, match="DATA_KEYS key #2") as raised:
         get_cipher()
@@ -91,7 +91,7 @@ def test_malformed_key_names_data_keys(monkeypatch: pytest.MonkeyPatch, keys_env
 
 def test_configured_keys_are_used(monkeypatch: pytest.MonkeyPatch, keys_env: Path) -> None:
     monkeypatch.setenv("DATA_KEYS", f" {NEW} , {OLD} ")
-    monkeypatch.setenv("LOOKUP_KEY", "lookup")
+    monkeypatch.setenv("LOOKUP_KEY", "lookup-key-0123456789abcdef0123456789")
     get_settings.cache_clear()
     cipher = get_cipher()
     assert Fernet(NEW.encode()).decrypt(cipher.encrypt("x").encode()) == b"x"

@@ -38,6 +38,10 @@ MODEL_FORMS = (
 )
 _MODEL_STRING = re.compile(r"[a-z][a-z0-9_]*/\S+")
 _SECRET_NAME = re.compile(r"secret|token|password|key", re.IGNORECASE)
+MIN_SECRET_BYTES = 32
+OUR_SECRETS = ("jwt_secret", "server_api_key", "operator_token", "panel_secret", "whatsapp_verify_token",
+               "whatsapp_app_secret", "lookup_key")
+"""Secrets this service checks (unset keeps their feature closed); set, each needs `MIN_SECRET_BYTES`."""
 
 
 class Settings(BaseSettings):
@@ -105,6 +109,9 @@ class Settings(BaseSettings):
     jwt_ttl_s: int = Field(3600, ge=60, description="Lifetime of issued session tokens.")
     server_api_key: str = Field("", description="Key of the shop's own backend: issues tokens, reaches ADK's raw API.")
     operator_token: str = Field("", description="Bearer token for the human-handoff operator endpoints.")
+    max_body_bytes: int = Field(
+        1 << 20, ge=1024, description="Largest request body served (413 beyond it, before reading past it); nginx: client_max_body_size 1m.",
+    )
     expose_adk_api: bool = Field(True, description="Mount ADK's own API (behind SERVER_API_KEY); false: not served.")
     whatsapp_verify_token: str = Field("", description="Token Meta sends in the webhook verification handshake.")
     whatsapp_app_secret: str = Field("", description="App secret: X-Hub-Signature-256 HMAC key.")
@@ -149,6 +156,14 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", pattern="^(DEBUG|INFO|WARNING|ERROR)$")
     log_content: bool = Field(False, description="Debug only: log customer message text and phone numbers.")
     otel_exporter_otlp_endpoint: str = Field("", description="OTLP/HTTP collector; when set, metrics and traces are exported.")
+
+    @field_validator(*OUR_SECRETS)
+    @classmethod
+    def _strong_secret(cls, value: str) -> str:
+        if value and len(value.encode()) < MIN_SECRET_BYTES:
+            raise ValueError(f"too short: {len(value.encode())} bytes, at least {MIN_SECRET_BYTES} needed (generate one with "
+                             "python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+        return value
 
     @field_validator("panel_timezone")
     @classmethod

@@ -1,15 +1,20 @@
-"""Customers' turns over HTTP (`POST /v1/chat/{agent}`), and the tokens the shop's backend issues for them."""
+"""Customers' turns over HTTP (`POST /v1/chat/{agent}`), and the tokens the shop's backend issues and revokes.
+
+A turn's body is read only once its token is good: a request without one is answered
+401 before a byte of its body is read (and no body past `MAX_BODY_BYTES` is read at all).
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException
-from pydantic import BaseModel, Field, field_validator
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from gateway import auth
 from gateway.agents import SERVINGS
-from gateway.routes.deps import Service, agent_name
+from gateway.routes.deps import Service, agent_name, json_body
 from gateway.turns import Conversation, TurnResult
 from tools.llm.serving import RoleRefused
 from tools.observability import conversation
@@ -30,9 +35,23 @@ class ChatRequest(BaseModel):
 
 
 class TokenRequest(BaseModel):
-    subject: str = Field(min_length=1, max_length=64)
+    subject: str = Field(pattern=auth.SUBJECT)
     role: str = "customer"
     ttl_s: int | None = Field(None, ge=60, le=30 * 24 * 3600)
+
+
+class RevokeRequest(BaseModel):
+    subject: str = Field(pattern=auth.SUBJECT)
+
+
+async def _chat_request(request: Request) -> ChatRequest:
+    """The turn's body, read now (after the token was checked); 422 as FastAPI answers a bad body."""
+    try:
+        return ChatRequest.model_validate(json_body(await request.body()))
+    except ValueError as error:  # not JSON, or a ValidationError (a ValueError too)
+        problems = error.errors(include_url=False, include_context=False) if isinstance(error, ValidationError) else [
+            {"type": "json_invalid", "loc": (), "msg": str(error), "input": None}]
+        raise RequestValidationError([{**p, "loc": ("body", *p["loc"])} for p in problems]) from None
 
 
 async def _caller_state(agent: str, caller: auth.Caller) -> dict[str, Any] | None:
@@ -48,20 +67,28 @@ def routes(service: Service) -> APIRouter:
 
     @router.post("/v1/tokens", dependencies=[Depends(auth.server_key)])
     async def issue(request: TokenRequest) -> dict[str, Any]:
+        version = await service.tokens.current(request.subject)
         try:
-            token, expires = auth.issue_token(service.settings, request.subject, request.role, request.ttl_s)
+            token, expires = auth.issue_token(service.settings, request.subject, request.role, request.ttl_s, version)
         except ValueError as exc:
             raise HTTPException(422, detail=str(exc)) from None
         return {"token": token, "expires_at": expires}
 
-    @router.post("/v1/chat/{agent}")
+    @router.post("/v1/tokens/revoke", dependencies=[Depends(auth.server_key)])
+    async def revoke(request: RevokeRequest) -> dict[str, Any]:
+        """Every token issued so far to `subject` is refused from now on (tokens issued later work)."""
+        return {"status": "revoked", "subject": request.subject, "version": await service.tokens.revoke(request.subject)}
+
+    @router.post("/v1/chat/{agent}", openapi_extra={"requestBody": {
+        "required": True, "content": {"application/json": {"schema": ChatRequest.model_json_schema()}}}})
     async def chat(
         agent: str,
-        request: ChatRequest,
+        http: Request,
         caller: auth.CallerDep,
         idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
     ) -> TurnResult:
         agent = agent_name(agent)
+        request = await _chat_request(http)
         if request.channel == "whatsapp":
             raise HTTPException(422, detail="the whatsapp channel is served by the webhook")
         state = await _caller_state(agent, caller)

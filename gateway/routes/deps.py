@@ -1,8 +1,9 @@
-"""What every route module is built on: the service's shared parts, and the agent name in a URL."""
+"""What every route module is built on: the service's shared parts, a request's JSON, and the agent name in a URL."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from gateway import whatsapp
 from gateway.agents import SERVINGS
 from gateway.notify import Notifier
 from gateway.outbox import Outbox
+from gateway.revocation import TokenVersions
 from gateway.turns import Turns
 from tools.settings import Settings
 
@@ -32,6 +34,7 @@ class Service:
     sender: whatsapp.Sender
     outbox: Outbox  # messages to customers that no turn asked for (status changes, operators' replies)
     notifier: Notifier
+    tokens: TokenVersions  # customers' token versions: revocation
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Any) -> None:
@@ -45,6 +48,14 @@ class Service:
             await self.sender.send_text(wa_id, text)
         except Exception:
             log.exception("could not deliver a WhatsApp reply to %s", whatsapp.mask_phone(wa_id))
+
+
+def json_body(raw: bytes) -> Any:
+    """The JSON of a request body; ValueError when it is not JSON, or nested too deeply to read (a RecursionError)."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def agent_name(agent: str) -> str:

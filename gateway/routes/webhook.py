@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -11,7 +10,7 @@ from fastapi.responses import PlainTextResponse
 
 from gateway import whatsapp
 from gateway.inbox import Pending
-from gateway.routes.deps import Service, agent_name
+from gateway.routes.deps import Service, agent_name, json_body
 from gateway.turns import Conversation
 from tools.llm.replies import NON_TEXT
 from tools.observability import conversation
@@ -43,7 +42,7 @@ def routes(service: Service) -> APIRouter:
         if check != "ok":
             raise HTTPException(403, detail="bad signature")
         try:
-            payload = json.loads(raw)
+            payload = json_body(raw)
         except ValueError:
             raise HTTPException(400, detail="body is not JSON") from None
         batch = whatsapp.parse_webhook(payload if isinstance(payload, dict) else {})

@@ -22,10 +22,10 @@ from tools.llm.scripted import ScriptedLlm
 from tools.settings import get_settings
 
 SECRET = "test-jwt-secret-0123456789abcdef0123456789"
-SERVER_KEY = "server-key-for-tests"
-OPERATOR = "operator-token-for-tests"
-APP_SECRET = "whatsapp-app-secret"
-VERIFY = "verify-me"
+SERVER_KEY = "server-key-for-tests-0123456789abcdef"
+OPERATOR = "operator-token-for-tests-0123456789ab"
+APP_SECRET = "whatsapp-app-secret-0123456789abcdef"
+VERIFY = "verify-me-0123456789abcdef0123456789"
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.gateway.conftest import Service, open_service
 from tools.settings import get_settings
 
-PANEL_SECRET = "panel-secret-for-tests"
+PANEL_SECRET = "panel-secret-for-tests-0123456789ab"
 _NONCE = re.compile(r'name="csrf" value="([^"]+)"')
 _META = re.compile(r'<meta name="csrf" content="([^"]+)"')
 

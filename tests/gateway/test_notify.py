@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from gateway import outbox
 from gateway.whatsapp import GraphSender
 from tests.gateway import panel_client, payloads
-from tests.gateway.conftest import Service, open_service
+from tests.gateway.conftest import OPERATOR, Service, open_service
 from tests.gateway.fake_graph import FakeGraph
 from tests.gateway.test_panels import ORDER_TURNS
 from tests.gateway.test_webhook_api import post, sent_to
@@ -72,7 +72,7 @@ async def test_a_whatsapp_customer_gets_the_operators_reply(wa: tuple[Service, F
     await panel_client.login(service.client, "ecommerce")
     csrf = await panel_client.csrf(service.client, "ecommerce")
     [waiting] = (await service.client.get("/v1/operator/ecommerce/handoffs",
-                                          headers={"Authorization": "Bearer operator-token-for-tests"})).json()
+                                          headers={"Authorization": f"Bearer {OPERATOR}"})).json()
     said = await panel_client.post(service.client, "ecommerce", f"/handoffs/{waiting['session_id']}/reply", csrf,
                                    text="Hola, te atiende Marta.", key="once")
     assert said.status_code == 200

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.panels import staff
 from tests.gateway import panel_client
-from tests.gateway.conftest import Service, open_service, token
+from tests.gateway.conftest import OPERATOR, Service, open_service, token
 from tests.gateway.panel_client import panel_service  # noqa: F401  (the `panel` fixture)
 from tools.settings import get_settings
 
@@ -55,7 +55,7 @@ async def test_no_session_a_customer_token_or_a_forged_session_is_refused(panel:
         "nobody": _client(panel),
         "customer bearer": _client(panel, Authorization=f"Bearer {customer}"),
         "customer token as cookie": _client(panel, {staff.cookie_name(agent): customer}),
-        "operator bearer": _client(panel, Authorization="Bearer operator-token-for-tests"),
+        "operator bearer": _client(panel, Authorization=f"Bearer {OPERATOR}"),
         "forged session": _client(panel, {staff.cookie_name(agent): _forged_session(agent, "a-guessed-secret")}),
     }
     for who, client in callers.items():

@@ -66,7 +66,7 @@ def test_rotation_reencrypts_the_files_and_rehash_refiles_customers(data_dir: Pa
     with pytest.raises(UndecryptableValue):
         FieldCipher([OLD], "x").decrypt(next(iter(stored.values()))["phone"])
 
-    use_keys(monkeypatch, NEW, lookup="new-lookup")
+    use_keys(monkeypatch, NEW, lookup="new-lookup-key-0123456789abcdef0123456")
     assert stores.customers().get(PHONE) is None
     stores.reseal_files(data_dir, rehash=True)
     ana = stores.customers().get(PHONE)

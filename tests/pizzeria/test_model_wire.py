@@ -13,7 +13,7 @@ from tests.chat import APP, Chat
 from tests.fake_ollama import FakeOllama, free_port
 from tests.pizzeria.helpers import KNOWN, lines
 from tools.llm.models import build_model
-from tools.llm.replies import MODEL_DOWN
+from tools.llm.replies import KEPT, MODEL_DOWN, model_down
 from tools.llm.scripted import ScriptedLlm
 from tools.settings import get_settings
 
@@ -70,6 +70,17 @@ async def test_server_down_gives_an_apology_keeps_state_and_recovers(
     with FakeOllama(port=port):
         await chat.say("quiero dos muzzas grandes")
     assert lines(await chat.state()) == {("muzzarella", "grande", 2)}
+
+
+async def test_the_apology_says_the_order_is_kept_only_when_it_has_something(monkeypatch: pytest.MonkeyPatch) -> None:
+    port = free_port()
+    chat = await _open(_wire_chat_parts(monkeypatch, f"http://127.0.0.1:{port}"))
+    with FakeOllama(port=port):
+        await chat.say("hola")
+        await chat.say("quiero dos muzzas grandes")
+    turn = await chat.say("y una coca")  # the model server is down now
+    assert turn.reply == model_down(kept=True) and turn.reply.endswith(KEPT)
+    assert lines(await chat.state()) == {("muzzarella", "grande", 2)}, "what it says is kept, is"
 
 
 @pytest.mark.parametrize(("mode", "delay"), [("malformed", 0.0), ("ok", 2.0)], ids=["malformed-json", "timeout"])

@@ -213,7 +213,7 @@ def test_rotate_command_moves_everything_to_the_new_key(tmp_path: Path, monkeypa
 def test_rotate_rehash_follows_a_new_lookup_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}"
     asyncio.run(seed_file(url))
-    use_keys(monkeypatch, OLD, lookup="another-lookup-key")
+    use_keys(monkeypatch, OLD, lookup="another-lookup-key-0123456789abcdef012")
     assert asyncio.run(lookups(url)) == (None, None, C0001_ADDRESS)  # hashes and pseudonyms under the old lookup key
     assert key_rotation.main(["rotate", "--rehash", "--database-url", url]) == 0
     assert asyncio.run(lookups(url)) == (C0001["email"], "C0001", C0001_ADDRESS)
