@@ -4,7 +4,8 @@ Each issued token carries the customer's current version (claim `ver`; a token
 without one is version 0). `POST /v1/tokens/revoke` (server key) raises the version,
 and from then on every token issued before is refused (401), on every replica: the
 version lives in our business database (`gateway_token_versions`), read on each
-request by its primary key.
+request by its primary key: the subject's keyed pseudonym (`tools.crypto`), never the
+subject itself (a phone, for WhatsApp-style subjects).
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tools.crypto import get_cipher
+
 metadata = MetaData()
 
 token_versions = Table(
     "gateway_token_versions",
     metadata,
-    Column("subject", String(64), primary_key=True),
+    Column("subject", String(64), primary_key=True),  # pseudonym(subject)
     Column("version", Integer, nullable=False),
     Column("revoked_at", Float, nullable=False),
 )
@@ -43,14 +46,15 @@ class TokenVersions:
 
     async def current(self, subject: str) -> int:
         async with self.engine.connect() as conn:
-            version = await conn.scalar(select(token_versions.c.version).where(token_versions.c.subject == subject))
+            key = get_cipher().pseudonym(subject)
+            version = await conn.scalar(select(token_versions.c.version).where(token_versions.c.subject == key))
         return version or 0
 
     async def revoke(self, subject: str) -> int:
         """Refuse every token of `subject` issued so far; the new version, which tokens issued from now on carry."""
         async with self.engine.begin() as conn:
             insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-            statement = insert(token_versions).values(subject=subject, version=1, revoked_at=time.time())
+            statement = insert(token_versions).values(subject=get_cipher().pseudonym(subject), version=1, revoked_at=time.time())
             statement = statement.on_conflict_do_update(
                 index_elements=[token_versions.c.subject],
                 set_={"version": token_versions.c.version + 1, "revoked_at": statement.excluded.revoked_at},

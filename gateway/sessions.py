@@ -23,6 +23,8 @@ reloads and re-parses the whole history on every turn. Here:
 - on a SQLite file both run in a worker thread on a plain `sqlite3` connection: one
   thread hop per operation instead of aiosqlite's three or four per statement.
 
+Both also seal what they store and index handoffs (`gateway.session_tables`).
+
 Anything else (other dialects, the legacy schema, app or user state deltas, a session
 object the cache does not vouch for, `GetSessionConfig` filters) is ADK's own code.
 """
@@ -62,10 +64,16 @@ from sqlalchemy import Connection, Engine, Row, bindparam, create_engine, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import make_url
 
+from gateway import session_tables
+from tools.identity import customer_id
+from tools.llm.handoff import HandedOff
+
 MEMORY_URL = "memory://"
 CACHED_SESSIONS = 64
 """Sessions whose history one process keeps parsed (least recently used are dropped)."""
 POSTGRES_POOL: dict[str, Any] = {"pool_size": 10, "max_overflow": 10, "pool_recycle": 1800, "pool_pre_ping": True}
+HIDDEN: dict[str, Any] = {"hide_parameters": True}
+"""Every engine: statement parameters (the customer's words) never in an error message or a log line."""
 
 T = TypeVar("T")
 _Key = tuple[str, str, str]
@@ -108,12 +116,12 @@ def create_session_service(url: str, *, cached: bool = True) -> BaseSessionServi
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        service = CachedDatabaseSessionService(db_url=url) if cached else DatabaseSessionService(db_url=url)
+        service = (CachedDatabaseSessionService if cached else DatabaseSessionService)(db_url=url, **HIDDEN)
         sa_event.listen(service.db_engine.sync_engine, "connect", _sqlite_pragmas)
         return service
     if backend == "postgresql":
-        return (CachedDatabaseSessionService if cached else DatabaseSessionService)(db_url=url, **POSTGRES_POOL)
-    return DatabaseSessionService(db_url=url)
+        return (CachedDatabaseSessionService if cached else DatabaseSessionService)(db_url=url, **POSTGRES_POOL, **HIDDEN)
+    return DatabaseSessionService(db_url=url, **HIDDEN)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -186,9 +194,10 @@ class CachedDatabaseSessionService(DatabaseSessionService):
         super().__init__(db_url=db_url, **engine_kwargs)
         self._cache: OrderedDict[_Key, _Cached] = OrderedDict()
         parsed = make_url(db_url)
+        self._index_ready, self._index_lock = False, asyncio.Lock()
         self._sqlite_file: Engine | None = None
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            self._sqlite_file = create_engine(parsed.set(drivername="sqlite"))
+            self._sqlite_file = create_engine(parsed.set(drivername="sqlite"), **HIDDEN)
             sa_event.listen(self._sqlite_file, "connect", _sqlite_pragmas)
 
     @property
@@ -203,6 +212,31 @@ class CachedDatabaseSessionService(DatabaseSessionService):
             return await asyncio.to_thread(_in_transaction, self._sqlite_file, work)
         async with self.db_engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
             return await conn.run_sync(work)
+
+    async def prepare_tables(self) -> None:
+        await super().prepare_tables()
+        if not self._index_ready:
+            async with self._index_lock:
+                if not self._index_ready:
+                    async with self.db_engine.begin() as conn:
+                        await conn.run_sync(session_tables.create)
+                    self._index_ready = True
+
+    async def handed_off(self, app_name: str) -> list[HandedOff]:
+        """Conversations waiting for a person (`tools.llm.handoff.handed_off`): one query on the index."""
+        await self.prepare_tables()
+        return await self._run(lambda conn: session_tables.waiting(conn, app_name))
+
+    async def _index(self, session: Session, delta: dict[str, Any]) -> None:
+        """Keep the handoff index in line after an append whose delta touched the handoff keys.
+
+        The recipient is the customer behind the session's user id, resolved inside the
+        gateway's turn (`tools.identity.acting_for`); operator appends only update or remove the row.
+        """
+        if session_tables.touches_handoff(delta):
+            app, sid, user, state = session.app_name, session.id, session.user_id, dict(session.state)
+            recipient = customer_id(user)
+            await self._run(lambda conn: session_tables.record(conn, app, sid, user, recipient, state))
 
     def _fast(self) -> bool:
         """Whether the two fast paths apply: ADK's current schema, on a SQLite file or PostgreSQL."""
@@ -263,8 +297,13 @@ class CachedDatabaseSessionService(DatabaseSessionService):
         await self.prepare_tables()
         if event.partial:
             return event
-        key = (session.app_name, session.user_id, session.id)
         delta = extract_json_safe_state_delta(event.actions.state_delta or {})
+        event = await self._append_event(session, event, delta)
+        await self._index(session, delta["session"])
+        return event
+
+    async def _append_event(self, session: Session, event: Event, delta: dict[str, dict[str, Any]]) -> Event:
+        key = (session.app_name, session.user_id, session.id)
         if not delta["app"] and not delta["user"] and self._fast():
             async with self._with_session_lock(app_name=session.app_name, user_id=session.user_id, session_id=session.id):
                 entry = self._cache.get(key)

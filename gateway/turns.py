@@ -1,9 +1,12 @@
 """One customer turn through an agent, for every channel: session lookup, ordering, the run itself.
 
 Each (agent, channel, customer) has one conversation whose session id is derived from
-them, so any replica finds the same session without a lookup table. Turns go through
-the `Inbox` (dedupe + per-conversation order across replicas, recovery after a crash)
-and ADK's `Runner` on the shared session service. Each turn runs under its inbox key
+them with a keyed hash, so any replica finds the same session without a lookup table and
+nobody without LOOKUP_KEY can tell from an id (or its absence) whose conversation it is.
+The session's user id is the customer's pseudonym; the turn runs `acting_for` the real
+id, so the agents' tools still find a returning customer by phone. Turns go through the
+`Inbox` (dedupe + per-conversation order across replicas, recovery after a crash) and
+ADK's `Runner` on the shared session service. Each turn runs under its inbox key
 (`tools.turn_key`), which its side effects are stored with, so a retried turn cannot
 repeat them. Replies on a pushed channel (WhatsApp) go out through the sender as soon
 as the turn ends, whichever replica ran it.
@@ -12,7 +15,6 @@ as the turn ends, whichever replica ran it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 import uuid
@@ -28,6 +30,8 @@ from gateway import whatsapp
 from gateway.agents import SERVINGS
 from gateway.inbox import RECOVER_SECONDS, Inbox, Pending, Received
 from tools import turn_key
+from tools.crypto import get_cipher
+from tools.identity import acting_for
 from tools.llm.replies import MODEL_DOWN, NOT_PROCESSED
 from tools.llm.serving import ChannelState, TurnSummary
 from tools.observability import conversation as log_conversation
@@ -61,13 +65,19 @@ class Conversation:
         return SERVINGS[self.agent].app_name
 
     @property
+    def session_user(self) -> str:
+        """The session's user id: the customer's keyed pseudonym, never the phone."""
+        return get_cipher().pseudonym(self.user_id)
+
+    @property
     def key(self) -> str:
-        return f"{self.agent}:{self.channel}:{self.user_id}"
+        """The inbox's conversation key (in message ids and rows): pseudonymous too."""
+        return f"{self.agent}:{self.channel}:{self.session_user}"
 
     @property
     def session_id(self) -> str:
-        """Stable per conversation, and no phone number in it (session ids show up in logs)."""
-        return f"{self.channel}-{hashlib.sha256(self.key.encode()).hexdigest()[:24]}"
+        """Stable per conversation, keyed (LOOKUP_KEY): no phone in it, none recoverable from it."""
+        return f"{self.channel}-{get_cipher().keyed_digest('session', self.key)[:24]}"
 
     @staticmethod
     def channel_of(session_id: str) -> str:
@@ -170,7 +180,7 @@ class Turns:
         return asyncio.create_task(self.recover_forever(), name="inbox-recovery")
 
     async def _session(self, conversation: Conversation) -> Session:
-        app, user, sid = conversation.app_name, conversation.user_id, conversation.session_id
+        app, user, sid = conversation.app_name, conversation.session_user, conversation.session_id
         session = await self.sessions.get_session(app_name=app, user_id=user, session_id=sid)
         if session is None:
             session = await self.sessions.create_session(app_name=app, user_id=user, session_id=sid)
@@ -187,10 +197,12 @@ class Turns:
         events = []
         message = types.Content(role="user", parts=[types.Part(text=pending.text)])
         try:
-            async for event in runner.run_async(
-                user_id=conversation.user_id, session_id=conversation.session_id, new_message=message, state_delta=state
-            ):
-                events.append(event)
+            with acting_for(conversation.session_user, conversation.user_id):
+                async for event in runner.run_async(
+                    user_id=conversation.session_user, session_id=conversation.session_id, new_message=message,
+                    state_delta=state,
+                ):
+                    events.append(event)
         except Exception:
             log.exception("turn failed (conversation %s)", conversation.session_id)
             return MODEL_DOWN

@@ -22,6 +22,7 @@ from typing import Any, Literal, Protocol
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tools.observability.redact import pseudonym
 from tools.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -30,11 +31,8 @@ MAX_TEXT_CHARS = 4096
 """WhatsApp's limit for a text message body; longer replies are split (`split_text`)."""
 
 def mask_phone(number: str) -> str:
-    """A phone number fit for logs: "5491112340001" -> "54911****0001" (fewer digits shown on short ones)."""
-    digits = number.strip()
-    if len(digits) < 8:
-        return "****"
-    return f"{digits[:min(5, len(digits) - 8)]}****{digits[-4:]}"
+    """A phone number fit for logs and errors: its keyed pseudonym, no digit of it (`tools.observability.redact`)."""
+    return pseudonym(number.strip())
 
 
 # --- Webhook verification ---------------------------------------------------------------------

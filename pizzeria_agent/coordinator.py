@@ -17,7 +17,6 @@ from pizzeria_agent.flow import after_specialist, plan_turn
 from pizzeria_agent.prompts import CLASSIFIER
 from pizzeria_agent.routing import Route, classify
 from tools.llm.classify import classify_with_model
-from tools.identity import customer_id
 from tools.llm.coordinator import Coordinator, Turn
 from tools.pizzeria import replies
 from tools.pizzeria.state import Phase, PizzeriaState, initial_state
@@ -32,7 +31,7 @@ class PizzeriaCoordinator(Coordinator):
     async def run_turn(self, turn: Turn) -> AsyncGenerator[Event, None]:
         ctx, text = turn.ctx, turn.message.text
         if "conversation_phase" not in ctx.session.state:
-            yield turn.record(initial_state(customer_id(ctx.session.user_id)))
+            yield turn.record(initial_state(ctx.session.user_id))
         if turn.message.blank:
             yield turn.say(replies.empty_message())
             return

@@ -69,7 +69,7 @@ def _greeting(st: PizzeriaState, text: str, route: Route) -> Step:
             return Step(reply=outcome.message)
         return Step(delta={**outcome.delta, **_phase(Phase.TOMANDO_PEDIDO)}, reply=outcome.message)
     try:
-        customer = stores.customers().get(st.user_id)
+        customer = stores.customers().get(st.customer())
     except StoreError:
         customer = None
     if customer is None:

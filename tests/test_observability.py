@@ -8,6 +8,7 @@ import gzip
 import io
 import json
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +26,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
 )
 
+from tools.crypto import get_cipher
 from tools.llm.guards import GUARDS, UNKNOWN_TOOL
 from tools.llm.replies import CONFUSED
 from tools.llm.scripted import Reply, Rule, ScriptedLlm, rules
@@ -43,7 +45,7 @@ from tools.observability.logs import CONTENT_LOGGERS, ConsoleHandler
 from tools.observability.redact import redact
 from tools.settings import Settings
 
-PHONE, MASKED_PHONE = "5491155550001", "54911****0001"
+PHONE = "5491155550001"
 EMAIL, MASKED_EMAIL = "juan.perez@correo.com.ar", "j***@correo.com.ar"
 SECRET = "ZORRO-QX"  # a word only the customer's message contains
 
@@ -90,11 +92,13 @@ def points(name: str) -> dict[tuple[tuple[str, Any], ...], dict[str, Any]]:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("mi cel es 5491155550001", "mi cel es 54911****0001"),
-        ("tel +54 9 11 5555-0001.", "tel +54911****0001."),
-        ("(11) 5555-0001", "11****0001"),
-        ("cel5491155550001", "cel54911****0001"),
-        ("55550001", "****0001"),
+        ("mi cel es 5491155550001", "mi cel es <5491155550001>"),
+        ("tel +54 9 11 5555-0001.", "tel <5491155550001>."),
+        ("(11) 5555-0001", "<1155550001>"),
+        ("cel5491155550001", "cel<5491155550001>"),
+        ("55550001", "<55550001>"),
+        ("pizzeria:web:5491100009001:abc", "pizzeria:web:<5491100009001>:abc"),  # a phone before ":" too
+        ("u-7c8bd8d3a465025db274afbdf92c68e3", "u-7c8bd8d3a465025db274afbdf92c68e3"),  # a pseudonym is left alone
         ("escribí a ana_b+x@mail.example.com", "escribí a a***@mail.example.com"),
         ("1234567", "1234567"),  # too short for a phone
         ("session web-9f86d081884c7d659a2feaa0c55ad015", "session web-9f86d081884c7d659a2feaa0c55ad015"),
@@ -104,7 +108,12 @@ def points(name: str) -> dict[tuple[tuple[str, Any], ...], dict[str, Any]]:
     ],
 )
 def test_redact(text: str, expected: str) -> None:
-    assert redact(text) == expected
+    """No digit of a phone stays: it becomes the keyed pseudonym (<digits> in `expected`)."""
+    assert redact(text) == re.sub(r"<(\d+)>", lambda m: tel(m.group(1)), expected)
+
+
+def tel(phone: str = PHONE) -> str:
+    return get_cipher().pseudonym(phone)
 
 
 async def test_lines_inside_a_conversation_carry_it_and_lines_outside_do_not(logs: Callable[..., io.StringIO]) -> None:
@@ -124,7 +133,7 @@ async def test_lines_inside_a_conversation_carry_it_and_lines_outside_do_not(log
 
     before, ours, theirs, in_task, explicit, after = lines(buffer)
     for line in (ours, theirs, in_task):
-        assert (line["conversation_id"], line["agent"], line["user"]) == ("web-abc123", "pizzeria", "cliente-7")
+        assert (line["conversation_id"], line["agent"], line["user"]) == ("web-abc123", "pizzeria", tel("cliente-7"))
     assert theirs["logger"] == "google_adk.google.adk.runners" and theirs["level"] == "WARNING"
     assert explicit["agent"] == "ecommerce" and explicit["seconds"] == 0.5  # extra= wins over the context
     for line in (before, after):
@@ -145,10 +154,11 @@ def test_phones_and_emails_are_masked_and_text_fields_dropped_by_default(logs: C
     raw = buffer.getvalue()
     assert PHONE not in raw and EMAIL not in raw and "quiero una muzza" not in raw
     order, failure = lines(buffer)
-    assert order["msg"] == f"order from {MASKED_PHONE} <{MASKED_EMAIL}>"
-    assert order["user"] == MASKED_PHONE and order["to"] == MASKED_EMAIL and order["meta"] == {"phone": MASKED_PHONE}
+    assert order["msg"] == f"order from {tel()} <{MASKED_EMAIL}>"
+    assert order["user"] == tel() and order["to"] == MASKED_EMAIL and order["meta"] == {"phone": tel()}
     assert "text" not in order
-    assert f"RuntimeError: no customer {MASKED_PHONE}" in failure["exc"]
+    assert f"RuntimeError: no customer {tel()}" in failure["exc"]
+    assert "0001" not in raw, "no digit of the phone is left to brute-force the rest from"
 
 
 def test_log_content_shows_them(logs: Callable[..., io.StringIO]) -> None:
@@ -164,7 +174,7 @@ def test_text_format_keeps_the_fields_and_the_masking(logs: Callable[..., io.Str
     with conversation("ecommerce", "web-9", "cliente-9"):
         logging.getLogger("tests.observability").warning("call %s", PHONE)
     line = buffer.getvalue().strip()
-    assert line.endswith(f"WARNING tests.observability: call {MASKED_PHONE} conversation_id=web-9 agent=ecommerce user=cliente-9")
+    assert line.endswith(f"WARNING tests.observability: call {tel()} conversation_id=web-9 agent=ecommerce user={tel('cliente-9')}")
 
 
 def test_debug_keeps_model_requests_out_unless_log_content(logs: Callable[..., io.StringIO]) -> None:
@@ -262,8 +272,8 @@ async def test_tool_failures_in_a_turn_are_counted_and_logged_without_the_phone(
     assert PHONE not in buffer.getvalue()
     ours = {line["msg"]: line for line in lines(buffer) if line["logger"] == "tools.llm.guards"}
     failed, unknown = ours["tool lookup_customer failed"], ours["model called unknown tool 'lookup_everything'"]
-    assert failed["conversation_id"] == unknown["conversation_id"] == session.id and failed["user"] == MASKED_PHONE
-    assert f"looking up {MASKED_PHONE}" in failed["exc"]
+    assert failed["conversation_id"] == unknown["conversation_id"] == session.id and failed["user"] == tel()
+    assert f"looking up {tel()}" in failed["exc"]
 
 
 # --- OTLP export ----------------------------------------------------------------

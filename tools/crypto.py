@@ -12,6 +12,12 @@ different tokens):
 Finding a customer by phone uses `lookup_hash`, an HMAC-SHA256 of the phone's digits
 under LOOKUP_KEY: `customers.phone_hash`, and the keys of `clientes.json`.
 
+Where a customer's id (a phone, a token subject) would otherwise be stored or logged,
+`pseudonym` stands in for it: `u-` and 32 hex digits of another HMAC under LOOKUP_KEY
+(the session service's user ids, `customers.user_id`, the `user` of every log line,
+phones inside log text). `keyed_digest` derives the gateway's session ids the same way.
+Without LOOKUP_KEY none of them can be reversed, even by trying every phone number.
+
 Keys: DATA_KEYS lists Fernet keys, newest first; values are encrypted with the first
 and decrypted with whichever opens them. LOOKUP_KEY keys the hash. When either is
 empty it is read from KEYS_PATH (default `.data/keys.json`), generated there once
@@ -31,10 +37,12 @@ readable throughout):
 4. Drop the old key: `DATA_KEYS=NEW`, restart. A value still under OLD now fails
    loudly (`UndecryptableValue`) rather than reading as garbage.
 
-Changing LOOKUP_KEY changes every phone hash: set the new key, restart, and run
-`python -m tools.key_rotation rotate --rehash`, which recomputes `customers.phone_hash` and
-re-keys `clientes.json` from the decrypted phones. Until it has run, lookups by phone
-find nobody (a pizzeria customer is asked for their name again).
+Changing LOOKUP_KEY changes every phone hash and pseudonym: set the new key, restart, and
+run `python -m tools.key_rotation rotate --rehash`, which recomputes `customers.phone_hash`
+and `customers.user_id` and re-keys `clientes.json` from the decrypted phones and user
+ids. Until it has run, lookups by phone or user id find nobody (a pizzeria customer is
+asked for their name again). Session ids and user ids change too: every conversation
+starts afresh (handed-off ones included), so change the key between rushes.
 """
 
 from __future__ import annotations
@@ -81,6 +89,15 @@ def is_token(value: str) -> bool:
     except (binascii.Error, ValueError):
         return False
     return raw[:1] == b"\x80" and len(raw) >= _FERNET_OVERHEAD + 16 and (len(raw) - _FERNET_OVERHEAD) % 16 == 0
+
+
+PSEUDONYM_PREFIX = "u-"
+_PSEUDONYM = re.compile(r"u-[0-9a-f]{32}")
+
+
+def is_pseudonym(value: str) -> bool:
+    """Whether `value` has the shape `FieldCipher.pseudonym` gives (no key needed)."""
+    return _PSEUDONYM.fullmatch(value) is not None
 
 
 def normalize_phone(value: str) -> str:
@@ -136,6 +153,14 @@ class FieldCipher:
     def lookup_hash(self, value: str) -> str:
         """Hex HMAC-SHA256 of the normalized phone under LOOKUP_KEY: equal phones, equal hashes."""
         return hmac.new(self._lookup_key, normalize_phone(value).encode(), hashlib.sha256).hexdigest()
+
+    def keyed_digest(self, purpose: str, value: str) -> str:
+        """Hex HMAC-SHA256 of `value` under LOOKUP_KEY, separated by `purpose` from every other use of the key."""
+        return hmac.new(self._lookup_key, f"{purpose}\0{value}".encode(), hashlib.sha256).hexdigest()
+
+    def pseudonym(self, user_id: str) -> str:
+        """The keyed stand-in for a customer id stored or logged in its place: "u-" + 32 hex (a phone normalized first)."""
+        return PSEUDONYM_PREFIX + self.keyed_digest("user", normalize_phone(user_id))[:32]
 
 
 # --------------------------------------------------------------------------- keys

@@ -121,6 +121,9 @@ class Settings(BaseSettings):
     whatsapp_timeout_s: float = Field(10.0, gt=0)
     whatsapp_retries: int = Field(2, ge=0, le=10)
 
+    retention_days: int = Field(
+        90, ge=1, description="`python -m gateway.retention purge` deletes conversations and answered messages older than this."
+    )
     handoff_release_s: int = Field(
         1800, ge=0, description="A handed-off shop conversation nobody answered for this long goes back to the bot; 0: never."
     )

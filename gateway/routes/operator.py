@@ -31,13 +31,13 @@ async def reply_as_person(service: Service, agent: str, session_id: str, text: s
     WhatsApp customers are sent it.
     """
     app = app_name(agent)
-    user_id = await _handed_off_user(service.sessions, app, session_id)
+    waiting = await _handed_off(service.sessions, app, session_id)
     message = Outgoing(key=f"operator:{session_id}:{key or uuid.uuid4().hex}", agent=agent_name(agent), session_id=session_id,
-                       channel=Conversation.channel_of(session_id), recipient=user_id, kind="operator", text=text)
+                       channel=Conversation.channel_of(session_id), recipient=waiting.recipient, kind="operator", text=text)
     if not await service.notifier.enqueue(message):
         return False
     try:
-        await handoff.operator_reply(service.sessions, app, user_id, session_id, text)
+        await handoff.operator_reply(service.sessions, app, waiting.user_id, session_id, text)
     except Exception:
         await service.outbox.forget(message.key)
         raise
@@ -47,8 +47,8 @@ async def reply_as_person(service: Service, agent: str, session_id: str, text: s
 async def give_back(service: Service, agent: str, session_id: str) -> None:
     """Release the conversation to the bot."""
     app = app_name(agent)
-    user_id = await _handed_off_user(service.sessions, app, session_id)
-    await handoff.release(service.sessions, app, user_id, session_id)
+    waiting = await _handed_off(service.sessions, app, session_id)
+    await handoff.release(service.sessions, app, waiting.user_id, session_id)
 
 
 def routes(service: Service) -> APIRouter:
@@ -73,8 +73,8 @@ def routes(service: Service) -> APIRouter:
     return router
 
 
-async def _handed_off_user(sessions: BaseSessionService, app: str, session_id: str) -> str:
+async def _handed_off(sessions: BaseSessionService, app: str, session_id: str) -> handoff.HandedOff:
     for h in await handoff.handed_off(sessions, app):
         if h.session_id == session_id:
-            return h.user_id
+            return h
     raise HTTPException(404, detail="no handed-off conversation with that id")

@@ -173,7 +173,7 @@ async def test_a_handed_off_pizzeria_conversation_is_on_the_board(panel: Service
     await panel.chat("pizzeria", "hola", token(customer))
     sessions = panel.app.state.sessions
     convo = Conversation("pizzeria", "web", customer)
-    session = await sessions.get_session(app_name=convo.app_name, user_id=customer, session_id=convo.session_id)
+    session = await sessions.get_session(app_name=convo.app_name, user_id=convo.session_user, session_id=convo.session_id)
     # What the pizzeria's handoff (another issue) records: the shared handoff keys.
     await sessions.append_event(session, Event(invocation_id="h", author="pizzeria_agent", actions=EventActions(
         state_delta=handoff_delta("reclamo por un pedido", "La pizza llegó fría."))))

@@ -100,7 +100,7 @@ async def test_a_burst_from_one_user_is_processed_in_order(wa: tuple[Service, Fa
     replies = await sent_to(graph, WA, 3)
     assert len(replies) == 3
     convo = Conversation("pizzeria", "whatsapp", WA)
-    session = await service.app.state.sessions.get_session(app_name=convo.app_name, user_id=WA, session_id=convo.session_id)
+    session = await service.app.state.sessions.get_session(app_name=convo.app_name, user_id=convo.session_user, session_id=convo.session_id)
     assert session.state["user_name"] == "Ana"
     assert [i["item_id"] for i in session.state["current_order"]["items"]] == ["muzzarella"]
     users = [e.content.parts[0].text for e in session.events if e.author == "user"]

@@ -37,6 +37,7 @@ from ecommerce_agent.demo_policy import demo_policy as shop_policy
 from gateway.sessions import create_session_service
 from pizzeria_agent.agent import build_agent as build_pizzeria_agent
 from pizzeria_agent.demo_policy import demo_policy as pizzeria_policy
+from tools.crypto import get_cipher
 from tools.llm.replies import MODEL_DOWN, TOO_MANY_CALLS
 from tools.llm.scripted import ScriptedLlm
 from tools.pizzeria import stores
@@ -138,13 +139,14 @@ class ShopCustomer:
 
 async def shop_customers(engine: AsyncEngine, count: int) -> list[ShopCustomer]:
     """`count` sessions over the seeded customers (each customer in turn), each tracking another own order."""
-    query = (select(customers.c.user_id, customers.c.tier, orders.c.number)
+    query = (select(customers.c.user_ref, customers.c.tier, orders.c.number)
              .join(orders, orders.c.customer_id == customers.c.id).order_by(customers.c.id, orders.c.number))
     async with engine.connect() as conn:
         rows = (await conn.execute(query)).all()
     by_customer: dict[str, list[tuple[str, str]]] = {}
-    for user_id, tier, number in rows:
-        by_customer.setdefault(user_id, []).append((tier, number))
+    cipher = get_cipher()
+    for user_ref, tier, number in rows:  # the customer's own id (stored encrypted; user_id is its pseudonym)
+        by_customer.setdefault(cipher.decrypt(user_ref), []).append((tier, number))
     people = sorted(by_customer)
     chosen = []
     for n in range(count):

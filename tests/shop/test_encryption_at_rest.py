@@ -90,11 +90,12 @@ async def test_a_phone_shared_by_two_customers_finds_nobody(engine: AsyncEngine)
 
 
 async def roll_back_to_v2(engine: AsyncEngine) -> None:
-    """The schema as version 2 left it: no phone_hash, narrow contact columns."""
+    """The schema as version 2 left it: no phone_hash nor user_ref, narrow contact columns, user ids in clear."""
     async with engine.begin() as conn:
         await conn.execute(schema_version.update().values(version=2))
         await conn.exec_driver_sql("DROP INDEX ix_customers_phone_hash")
         await conn.exec_driver_sql("ALTER TABLE customers DROP COLUMN phone_hash")
+        await conn.exec_driver_sql("ALTER TABLE customers DROP COLUMN user_ref")
         if not db.is_sqlite(conn):
             for table, column, width in (("customers", "email", 200), ("customers", "phone", 32), ("outbox", "recipient", 200)):
                 await conn.exec_driver_sql(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE VARCHAR({width})")
@@ -123,14 +124,16 @@ class Recorder:
 
 async def test_migration_from_v2_encrypts_plaintext_rows_and_keeps_them_readable(engine: AsyncEngine) -> None:
     await roll_back_to_v2(engine)
-    assert await db.migrate(engine) == db.SCHEMA_VERSION == 3
+    assert await db.migrate(engine) == db.SCHEMA_VERSION == 5
     async with engine.connect() as conn:
+        user_ids = (await conn.execute(text("SELECT user_id FROM customers ORDER BY id"))).scalars().all()
         raw = (await conn.execute(text("SELECT email, phone, preferences, phone_hash FROM customers ORDER BY id"))).all()
         raw_order = (await conn.execute(text("SELECT shipping_address FROM orders"))).scalar_one()
         raw_recipient = (await conn.execute(text("SELECT recipient FROM outbox"))).scalar_one()
         lucia = await customer_by_phone(conn, "+54 9 11 6000-0001")
         staff = await customer_by_user_id(conn, "staff-0001")
         order = await order_for_customer(conn, "C0001", "4581230")
+    assert user_ids == [crypto.get_cipher().pseudonym("5491160000001"), crypto.get_cipher().pseudonym("staff-0001")]
     cells = [raw[0].email, raw[0].phone, raw[0].preferences, raw[1].email, raw_order, raw_recipient]
     assert all(crypto.is_token(cell) for cell in cells)
     assert not any(plain in cell for cell in cells for plain in ("6000-0001", "maria.fernanda", "Calle 7", "ignacio@"))
@@ -211,6 +214,6 @@ def test_rotate_rehash_follows_a_new_lookup_key(tmp_path: Path, monkeypatch: pyt
     url = f"sqlite+aiosqlite:///{tmp_path / 'shop.db'}"
     asyncio.run(seed_file(url))
     use_keys(monkeypatch, OLD, lookup="another-lookup-key-0123456789abcdef012")
-    assert asyncio.run(lookups(url)) == (C0001["email"], None, C0001_ADDRESS)  # hashes under the old lookup key
+    assert asyncio.run(lookups(url)) == (None, None, C0001_ADDRESS)  # hashes and pseudonyms under the old lookup key
     assert key_rotation.main(["rotate", "--rehash", "--database-url", url]) == 0
     assert asyncio.run(lookups(url)) == (C0001["email"], "C0001", C0001_ADDRESS)

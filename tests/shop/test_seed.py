@@ -113,7 +113,8 @@ async def test_customers_tiers_roles_and_fixed_accounts(engine: AsyncEngine) -> 
     for person in customers:
         assert person["role"] == ("customer" if person["tier"] == "basic" else "premium_customer")
         assert re.fullmatch(r"\+54 9 11 \d{4}-\d{4}", person["phone"])
-        assert person["user_id"] == re.sub(r"\D", "", person["phone"])
+        assert person["user_ref"] == re.sub(r"\D", "", person["phone"])  # the wa_id, encrypted
+        assert person["user_id"] == get_cipher().pseudonym(person["user_ref"])  # stored: its keyed pseudonym
         assert "@" in person["email"]
         assert "address" in json.loads(person["preferences"])
         if person["cuit"]:

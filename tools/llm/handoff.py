@@ -17,7 +17,7 @@ from typing import Any
 from google.adk.events import Event, EventActions
 from google.adk.sessions import BaseSessionService
 from google.genai import types
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from tools.llm.state import SessionState
 
@@ -55,22 +55,29 @@ class HandedOff(BaseModel):
     session_id: str
     reason: str | None
     summary: str | None
+    since: float | None = None
+    recipient: str = Field("", exclude=True)
+    """Who the channel delivers an operator's reply to (the phone behind a pseudonymous user id)."""
 
 
 async def handed_off(service: BaseSessionService, app_name: str) -> list[HandedOff]:
-    """Conversations waiting for a person, with the coordinator's summary of why.
+    """Conversations waiting for a person, longest waiting first, with the coordinator's summary of why.
 
-    One listing (ADK's `list_sessions` carries each session's state, without its events):
-    the staff panels poll this every few seconds.
+    A session service that indexes handoffs (the gateway's database one: `handed_off(app_name)`)
+    answers with one query; any other is listed whole (ADK's `list_sessions`, states only).
+    The staff panels poll this every few seconds.
     """
+    indexed = getattr(service, "handed_off", None)
+    if indexed is not None:
+        return list(await indexed(app_name))
     listed = await service.list_sessions(app_name=app_name)
     found = []
     for session in listed.sessions:
         if session.state.get("requires_human"):
             st = HandoffState.of(session.state)
             found.append(HandedOff(user_id=session.user_id, session_id=session.id, reason=st.handoff_reason,
-                                   summary=st.handoff_summary))
-    return found
+                                   summary=st.handoff_summary, since=st.handoff_at, recipient=session.user_id))
+    return sorted(found, key=lambda h: h.since or 0)
 
 
 async def _append(service: BaseSessionService, app_name: str, user_id: str, session_id: str, event: Event) -> None:

@@ -1,7 +1,8 @@
 """Observability: structured logs tagged with the conversation, metrics, OTLP export.
 
 - `logs`: `configure_logging(settings)`, `conversation(agent, session_id, user_id)`;
-  phones and e-mails masked, customer text kept out unless `LOG_CONTENT=true`.
+  the customer and any phone as a keyed pseudonym, e-mails masked, customer text kept
+  out unless `LOG_CONTENT=true`.
 - `metrics`: `configure_telemetry(settings)`, `record_turn`, `record_tool_error`,
   `record_intent`, `record_handoff`, `metrics_snapshot()`, `flush_telemetry()`.
 - `tracing`: ADK's spans to the OTLP collector when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.

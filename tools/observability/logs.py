@@ -8,9 +8,14 @@ record it writes — ours, ADK's, LiteLLM's — goes through two filters:
 - `ContextFilter` adds `conversation_id`, `agent` and `user` from the
   `conversation(...)` block the record was logged in (fields passed with
   `extra=` win);
-- `RedactionFilter` (unless `LOG_CONTENT=true`) masks phone numbers and e-mail
-  addresses in the final message, the exception text and every extra field, and
-  drops extra fields named `text` / `message_text` altogether.
+- `RedactionFilter` (unless `LOG_CONTENT=true`) replaces the `user` field by the
+  customer's keyed pseudonym (`redact.pseudonym`: the session's user id, never a digit
+  of the phone), masks phone numbers and e-mail addresses in the final message, the
+  exception text (tracebacks, chained causes) and every extra field, and drops extra
+  fields named `text` / `message_text` altogether. Database errors carry no statement
+  parameters (every engine is built with `hide_parameters=True`). Python warnings and
+  uncaught exceptions (main thread and other threads) are logged too, so no traceback
+  reaches the console around the filters.
 
 ADK and LiteLLM log whole model requests (customer text included) at DEBUG, so
 with `LOG_LEVEL=DEBUG` and no `LOG_CONTENT` their loggers stay at INFO.
@@ -26,14 +31,16 @@ import contextlib
 import json
 import logging
 import sys
+import threading
 from collections.abc import Iterator
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from types import TracebackType
 from typing import Any, TextIO
 
 from pydantic import BaseModel, ConfigDict
 
-from tools.observability.redact import redact
+from tools.observability.redact import pseudonym, redact
 from tools.settings import Settings
 
 CONTENT_FIELDS = frozenset({"text", "message_text"})
@@ -99,7 +106,9 @@ class RedactionFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info)
         for name in [n for n in vars(record) if n not in _RESERVED]:
-            if name in CONTENT_FIELDS:
+            if name == "user" and isinstance(record.user, str):
+                record.user = pseudonym(record.user)
+            elif name in CONTENT_FIELDS:
                 delattr(record, name)
             else:
                 setattr(record, name, _scrub(getattr(record, name)))
@@ -178,7 +187,17 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> Conso
     for name in CONTENT_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO if quiet else logging.NOTSET)
     quiet_litellm(settings.log_level)
+    logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught
+    threading.excepthook = lambda hook: _log_uncaught(hook.exc_type, hook.exc_value, hook.exc_traceback)
     return handler
+
+
+def _log_uncaught(kind: type[BaseException], value: BaseException | None, tb: TracebackType | None) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, value or kind(), tb)
+        return
+    logging.getLogger("uncaught").critical("uncaught exception", exc_info=(kind, value, tb))  # type: ignore[arg-type]
 
 
 def _format(settings: Settings, stream: TextIO) -> str:

@@ -3,7 +3,7 @@
 Each takes the current state (a mapping) and returns an `Outcome`: the state
 delta to record and a Spanish message for the customer. Nothing here trusts a
 price, total or identity from the caller: prices come from the menu, the
-customer is the session's `user_id`.
+customer is the session's (`PizzeriaState.customer`).
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def register_name(state: Mapping[str, Any], name: str) -> Outcome:
     if cleaned is None:
         return Outcome(ok=False, message=replies.name_not_understood())
     try:
-        stores.customers().register(st.user_id, cleaned)
+        stores.customers().register(st.customer(), cleaned)
     except StoreError:
         return Outcome(ok=False, message=replies.STORE_DOWN)
     return Outcome(
@@ -133,7 +133,7 @@ def save_address(state: Mapping[str, Any], address: str) -> Outcome:
     if cleaned is None:
         return Outcome(ok=False, message=replies.address_needed())
     try:
-        stores.customers().remember_address(st.user_id, cleaned)
+        stores.customers().remember_address(st.customer(), cleaned)
     except StoreError:
         pass  # remembering it for next time is a convenience; this order still has it
     return Outcome(ok=True, message=replies.address_noted(cleaned), delta=PizzeriaState.delta(address=cleaned))
@@ -166,7 +166,7 @@ def finalize(state: Mapping[str, Any]) -> Outcome:
     if not st.address:
         return Outcome(ok=False, message=replies.address_missing())
     record = {
-        "user_id": st.user_id,
+        "user_id": st.customer(),
         "customer_name": st.user_name,
         "items": [line.model_dump() for line in order.items],
         "total": order.total,

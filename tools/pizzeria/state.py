@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import Field
 
+from tools.identity import customer_id
 from tools.llm.serving import ChannelState
 
 
@@ -42,6 +43,10 @@ class PizzeriaState(ChannelState):
     last_order_id: int | None = None
     saved_address: str | None = None  # the customer's address on file, offered at delivery
     changes_requested: bool = False  # set by the confirmation agent's request_changes
+
+    def customer(self) -> str:
+        """Who the stores know this customer as (the phone): `user_id` is the session's, a pseudonym under the gateway."""
+        return customer_id(self.user_id)
 
 
 def initial_state(user_id: str) -> dict[str, Any]:

@@ -8,16 +8,23 @@ from pydantic import BaseModel
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tools.crypto import get_cipher
+from tools.crypto import get_cipher, is_pseudonym
 from tools.identity import customer_id
 from tools.shop.records import CategoryNode, Customer, Product
 from tools.shop.schema import categories, customers, products, stock, warehouses
 
 
 async def customer_by_user_id(conn: AsyncConnection, user_id: str) -> Customer | None:
-    """The customer a session's `user_id` maps to (never an id the model typed; `DEMO_USER` for ADK's local user)."""
+    """The customer a session's `user_id` maps to (never an id the model typed; `DEMO_USER` for ADK's local user).
+
+    Found by the id's keyed pseudonym (`customers.user_id`); a row written in clear by hand is found as it is
+    (never by a pseudonym-shaped id: knowing a customer's pseudonym is not being them).
+    """
     user_id = customer_id(user_id)
-    row = (await conn.execute(select(customers).where(customers.c.user_id == user_id))).first()
+    pseudonym = get_cipher().pseudonym(user_id)
+    wanted = (pseudonym,) if is_pseudonym(user_id) else (pseudonym, user_id)
+    rows = (await conn.execute(select(customers).where(customers.c.user_id.in_(wanted)))).all()
+    row = next((r for r in rows if r.user_id == pseudonym), rows[0] if rows else None)
     return Customer.from_row(row) if row else None
 
 

@@ -46,7 +46,18 @@ def _v3_encrypt_contact_data(conn: Connection) -> None:
         for table, column in (("customers", "email"), ("customers", "phone"), ("outbox", "recipient")):
             conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE TEXT"))
     for table, columns in ENCRYPTED_COLUMNS:
-        _reseal_table(conn, table, columns, rehash=True)
+        _reseal_table(conn, table, tuple(c for c in columns if c != "user_ref"), rehash=True)  # user_ref: v5
+
+
+def _v5_pseudonymous_user_ids(conn: Connection) -> None:
+    # customers.user_id held the phone (or token subject) in clear: keep it encrypted in
+    # user_ref and replace it by its keyed pseudonym.
+    if "user_ref" not in {c["name"] for c in inspect(conn).get_columns("customers")}:
+        conn.execute(text("ALTER TABLE customers ADD COLUMN user_ref TEXT"))
+    cipher = get_cipher()
+    for key, user_id in conn.execute(select(customers.c.id, customers.c.user_id).where(customers.c.user_ref.is_(None))).all():
+        conn.execute(update(customers).where(customers.c.id == key).values(
+            user_ref=cipher.encrypt(user_id), user_id=cipher.pseudonym(user_id)))
 
 
 def _v4_turn_keys(conn: Connection) -> None:
@@ -60,6 +71,7 @@ def _v4_turn_keys(conn: Connection) -> None:
 
 MIGRATIONS: list[Callable[[Connection], None]] = [
     _v1_create_tables, _v2_index_products_updated_at, _v3_encrypt_contact_data, _v4_turn_keys,
+    _v5_pseudonymous_user_ids,
 ]
 """Schema version N is reached by running MIGRATIONS[N-1]. Append only; each step must be
 safe on a database that `_v1_create_tables` created from the current metadata."""
@@ -68,16 +80,20 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def create_engine(url: str, schema: str | None = None) -> AsyncEngine:
-    """An async engine for `url`; `schema` sets PostgreSQL's search_path (tests use one per run)."""
+    """An async engine for `url`; `schema` sets PostgreSQL's search_path (tests use one per run).
+
+    Statement parameters (customer text, contact data) never appear in an error's message or a log line.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     connect_args = {"server_settings": {"search_path": schema}} if schema else {}
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args)
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, connect_args=connect_args,
+                               hide_parameters=True)
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -125,8 +141,8 @@ def reseal_batch(conn: Connection, table: Table, columns: tuple[str, ...], *, af
                  rehash: bool = False) -> tuple[int, Any]:
     """Re-encrypt `columns` under the newest key for up to `limit` rows whose primary key follows `after`.
 
-    Plaintext values get encrypted. With `rehash`, `customers.phone_hash` is recomputed
-    from the decrypted phone. Each row is written only if it still holds what was read,
+    Plaintext values get encrypted. With `rehash`, `customers.phone_hash` and `customers.user_id`
+    are recomputed from the decrypted phone and user id. Each row is written only if it still holds what was read,
     so a concurrent update is never overwritten. Returns (rows read, the primary key to
     continue after, or None when the table is done).
     """
@@ -140,6 +156,8 @@ def reseal_batch(conn: Connection, table: Table, columns: tuple[str, ...], *, af
         if rehash and table is customers:
             phone = cipher.decrypt(old["phone"])
             values["phone_hash"] = cipher.lookup_hash(phone) if phone else None
+            if user_ref := cipher.decrypt(old.get("user_ref")):
+                values["user_id"] = cipher.pseudonym(user_ref)
         unchanged = [table.c[c].is_(None) if v is None else table.c[c] == v for c, v in old.items()]
         conn.execute(update(table).where(and_(key == row[0], *unchanged)).values(values))
     return len(rows), (rows[-1][0] if len(rows) == limit else None)

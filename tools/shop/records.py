@@ -32,6 +32,7 @@ class Customer(BaseModel):
         data["preferences"] = json.loads(cipher.decrypt(data.get("preferences")) or "{}")
         data.pop("created_at", None)
         data.pop("phone_hash", None)
+        data["user_id"] = cipher.decrypt(data.pop("user_ref", None)) or data["user_id"]
         return cls.model_validate(data)
 
 

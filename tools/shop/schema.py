@@ -6,7 +6,9 @@ code converts to `Decimal` pesos at the edge. JSON-ish columns (`attributes`,
 
 Customer contact data is stored encrypted (`ENCRYPTED_COLUMNS`, Fernet tokens from
 `tools.crypto`, hence TEXT); `customers.phone_hash` is the keyed hash that finds a
-customer by phone without decrypting anything.
+customer by phone without decrypting anything, and `customers.user_id` is the keyed
+pseudonym of the customer's channel id (their WhatsApp number, a token subject): the
+id itself is only in `user_ref`, encrypted.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ schema_version = Table(
 customers = Table(
     "customers", metadata,
     Column("id", String(16), primary_key=True),  # "C0001"
-    Column("user_id", String(64), nullable=False, unique=True),  # the session's user_id (wa_id, token subject)
+    Column("user_id", String(64), nullable=False, unique=True),  # tools.crypto pseudonym(wa_id or token subject)
+    Column("user_ref", Text),  # encrypted: that user id itself (for `rotate --rehash`)
     Column("name", String(120), nullable=False),
     Column("email", Text, nullable=False),  # encrypted
     Column("phone", Text),  # encrypted
@@ -243,7 +246,7 @@ kb_articles = Table(
 )
 
 ENCRYPTED_COLUMNS: tuple[tuple[Table, tuple[str, ...]], ...] = (
-    (customers, ("email", "phone", "preferences")),
+    (customers, ("email", "phone", "preferences", "user_ref")),
     (orders, ("shipping_address",)),
     (outbox, ("recipient",)),
 )

@@ -127,15 +127,18 @@ async def _sync_sequences(conn: AsyncConnection) -> None:
 
 
 def _stored(table: Table, rows: list[Row]) -> list[Row]:
-    """`rows` as written: contact columns encrypted, and a customer's phone hashed for lookups."""
+    """`rows` as written: contact columns encrypted, a customer's phone hashed and user id pseudonymized."""
     columns = dict(schema.ENCRYPTED_COLUMNS).get(table, ())
     if not columns:
         return rows
     cipher = get_cipher()
+    if table is schema.customers:
+        rows = [row | {"user_ref": row["user_id"]} for row in rows]
     stored = [row | {c: cipher.encrypt(row[c]) for c in columns} for row in rows]
     if table is schema.customers:
         for plain, row in zip(rows, stored):
             row["phone_hash"] = cipher.lookup_hash(plain["phone"]) if plain["phone"] else None
+            row["user_id"] = cipher.pseudonym(plain["user_id"])
     return stored
 
 
