@@ -48,7 +48,7 @@ async def test_named_correction_keeps_what_was_not_mentioned() -> None:
 async def test_change_that_changes_nothing_is_not_reported_as_a_change() -> None:
     chat = await chat_with_order()
     turn = await chat.say("cambiá la fugazzeta a chica")
-    assert "cambié" not in turn.reply.lower()
+    assert "listo, cambié" not in turn.reply.lower()
     assert lines(await chat.state()) == {("muzzarella", "grande", 2), ("fugazzeta", "chica", 1)}
 
 
