@@ -10,8 +10,9 @@ from google.adk.models.base_llm import BaseLlm
 from pizzeria_agent.coordinator import PizzeriaCoordinator
 from pizzeria_agent.prompts import INSTRUCTIONS
 from pizzeria_agent.specialists import Specialist
-from tools.llm.guards import GUARDS
+from tools.llm.guards import GUARDS, guards
 from tools.llm.models import build_model
+from tools.pizzeria.crosscheck import hold_order_calls
 from tools.pizzeria.menu_tools import get_menu
 from tools.pizzeria.order_tools import (
     add_item_to_order,
@@ -44,7 +45,7 @@ def build_agent(model: BaseLlm | None = None) -> PizzeriaCoordinator:
             include_contents="none",
             disallow_transfer_to_parent=True,
             disallow_transfer_to_peers=True,
-            **GUARDS,
+            **(guards(then=hold_order_calls) if specialist == Specialist.ORDER else GUARDS),
         )
         for specialist in Specialist
     ]

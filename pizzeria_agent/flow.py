@@ -84,7 +84,7 @@ def _greeting(st: PizzeriaState, text: str, route: Route) -> Step:
             # "hola, me llamo Ana" or "quiero dos muzzas" as the first message: act on it now
             # (an order is never dropped to ask for a name; the name can come later).
             step = _greeting(st.model_copy(update={"awaiting_user_name": True}), text, route)
-            greeting = f"{replies.welcome()} " if step.agent else ""
+            greeting = f"{replies.welcome()} " if step.agent or route in (Route.ORDER, Route.MENU) else ""
             return Step(delta=PizzeriaState.delta(awaiting_user_name=True) | step.delta,
                         reply=f"{greeting}{step.reply or ''}".strip() or None, agent=step.agent)
         return Step(delta=PizzeriaState.delta(awaiting_user_name=True), reply=replies.welcome_new())
