@@ -43,7 +43,8 @@ async def hold_order_calls(callback_context: CallbackContext, llm_response: LlmR
     parts = list(content.parts or [])
     if reading.kind == Kind.ADD:
         handled = handled_items(callback_context.state, callback_context.invocation_id)
-        parts = _hold_adds(parts, [m for m in reading.mentions if m.item_id not in handled], reading.mentions, menu)
+        wanted = [m for m in reading.mentions if m.item_id not in handled and not m.problem]  # a problem: the tool says it
+        parts = _hold_adds(parts, wanted, [m for m in reading.mentions if not m.problem], menu)
     for part in parts:
         if part.function_call and part.function_call.name == CHANGE:
             part.function_call.args = _kept_attributes(dict(part.function_call.args or {}), words, menu)

@@ -16,7 +16,7 @@ from enum import StrEnum
 from tools.pizzeria.menu import Menu, MenuItem, load_menu
 from tools.pizzeria.operations import clean_address
 from tools.pizzeria.quantities import FILLER
-from tools.pizzeria.resolver import Mention, find_mentions, parse_quantity_word, resolve_size
+from tools.pizzeria.resolver import Mention, find_mentions, mention_tokens, parse_quantity_word, resolve_size
 from tools.text import normalize
 
 
@@ -50,7 +50,7 @@ GLUE = frozenset(
     "uno x si dale ok bueno bue entonces ahora aca eh ah mmm podes podrias puede puedo das da seria serian sea sean "
     "pizza pizzas empanada empanadas bebida bebidas postre postres gaseosa porcion porciones soy llamo mi nombre es "
     "tipo onda nomas solo sola solamente cada unidad unidades mandala mandalo mandalas mandalos traela traelo llevala "
-    "llevalo envialo enviala".split()
+    "llevalo envialo enviala media medio".split()
 )
 """Words that say nothing beyond the items, sizes and quantities the resolver reads."""
 _EDIT_WORDS = frozenset(
@@ -85,9 +85,9 @@ class Reading:
 def read(text: str, ignore: frozenset[str] = frozenset(), menu: Menu | None = None) -> Reading:
     """The edit `text` asks for (`ignore`: words already accounted for, e.g. the customer's name)."""
     menu = menu or load_menu()
-    norm = normalize(text)
-    tokens = norm.split()
-    mentions = [m for m in find_mentions(norm, menu)]
+    tokens = mention_tokens(text)
+    norm = " ".join(tokens)
+    mentions = find_mentions(norm, menu)
     used = {i for m in mentions for i in range(m.start, m.end)}
     size_words = _size_tokens(menu)
     leftover = [t for i, t in enumerate(tokens) if i not in used]
@@ -105,7 +105,7 @@ def read(text: str, ignore: frozenset[str] = frozenset(), menu: Menu | None = No
         replacement = [t for t in (after[1].split() if len(after) > 1 else []) if t not in GLUE and t not in FILLER]
     if kind == Kind.CHANGE and len(mentions) == 1 and _SWAP_WORD.search(norm) and not _has_size(mentions[0], norm, menu):
         kind = None  # "cambiá la muzza por ..." with nothing readable after: the model reads it
-    complete = not unknown and kind is not None and not any(m.problem for m in mentions) and "?" not in text
+    complete = not unknown and kind is not None and "?" not in text  # a problem ("media muzza") is said by code
     return Reading(kind, mentions, sizes, quantity, of_lines, replacement, complete, norm, text)
 
 

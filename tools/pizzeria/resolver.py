@@ -193,7 +193,7 @@ def find_mentions(text: str, menu: Menu | None = None) -> list[Mention]:
     [muzzarella/grande/2, fugazzeta/chica/1, coca_cola/1.5l/1].
     """
     menu = menu or load_menu()
-    tokens = normalize(_MINUS.sub("menos ", text)).split()
+    tokens = mention_tokens(text)
     index = _alias_index(menu)
     spans: list[tuple[int, int, str]] = []  # (start, end, item_id)
     pos = 0
@@ -233,6 +233,11 @@ def find_mentions(text: str, menu: Menu | None = None) -> list[Mention]:
 
 _MINUS = re.compile(r"(?:^|(?<=\s))-(?=\d)")
 """A minus sign written against a number ("-2 muzzas"); a list dash has a space after it."""
+
+
+def mention_tokens(text: str) -> list[str]:
+    """The words of `text` as `find_mentions` reads them (`Mention.start`/`end` index these)."""
+    return normalize(_MINUS.sub("menos ", text)).split()
 
 
 def parse_quantity_word(token: str) -> int | None:
