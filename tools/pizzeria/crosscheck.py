@@ -44,7 +44,7 @@ async def hold_order_calls(callback_context: CallbackContext, llm_response: LlmR
     if reading.kind == Kind.ADD:
         handled = handled_items(callback_context.state, callback_context.invocation_id)
         wanted = [m for m in reading.mentions if m.item_id not in handled and not m.problem]  # a problem: the tool says it
-        parts = _hold_adds(parts, wanted, [m for m in reading.mentions if not m.problem], menu)
+        parts = _hold_adds(parts, wanted, [m for m in reading.mentions if not m.problem], menu, "?" in words)
     for part in parts:
         if part.function_call and part.function_call.name == CHANGE:
             part.function_call.args = _kept_attributes(dict(part.function_call.args or {}), words, menu)
@@ -55,7 +55,9 @@ async def hold_order_calls(callback_context: CallbackContext, llm_response: LlmR
         llm_response.content = content
 
 
-def _hold_adds(parts: list[types.Part], wanted: list[Mention], named: list[Mention], menu: Menu) -> list[types.Part]:
+def _hold_adds(parts: list[types.Part], wanted: list[Mention], named: list[Mention], menu: Menu,
+               asked: bool) -> list[types.Part]:
+    """`asked`: the message is a question ("quiero una muzza? no entendí"): nothing is added that no call adds."""
     kept: list[types.Part] = []
     for part in parts:
         call = part.function_call
@@ -78,7 +80,7 @@ def _hold_adds(parts: list[types.Part], wanted: list[Mention], named: list[Menti
             continue  # an item the customer did not name in a message that names items
         wanted.remove(match)
         kept.append(types.Part(function_call=types.FunctionCall(id=call.id, name=ADD, args=_add_args(match, args, menu))))
-    if wanted:
+    if wanted and not asked:
         kept = [p for p in kept if p.function_call]  # a text answer where the calls were due: the calls
         kept += [types.Part(function_call=types.FunctionCall(name=ADD, args=_add_args(m, {}, menu))) for m in wanted]
     return kept
@@ -89,7 +91,7 @@ def _add_args(mention: Mention, sent: dict[str, Any], menu: Menu) -> dict[str, A
     item = menu.item(mention.item_id)
     size = mention.size if mention.size in item.prices else None
     label = menu.size_label(item, size) if size else str(sent.get("size") or "")
-    return {"item": item.name, "quantity": mention.quantity or 1, "size": label}
+    return {"item": item.name, "quantity": 1 if mention.quantity is None else mention.quantity, "size": label}
 
 
 def _kept_attributes(args: dict[str, Any], words: str, menu: Menu) -> dict[str, Any]:

@@ -47,8 +47,7 @@ def apply_reading(state: Mapping[str, Any], reading: Reading) -> Outcome | None:
                     return Outcome(ok=False, message=replies.nothing_to_undo())
                 return _done(order, before, replies.undone(before.one_line()), menu)
             case Kind.ADD if reading.complete:
-                lines = resolve_line(reading.text, menu=menu)
-                return _done(order, order_math.add(order, lines, menu), replies.added(added_words(lines, menu)), menu)
+                return _add(order, reading, menu)
             case Kind.REMOVE:
                 return _remove(order, before, reading, menu)
             case Kind.CHANGE:
@@ -58,6 +57,24 @@ def apply_reading(state: Mapping[str, Any], reading: Reading) -> Outcome | None:
     except ResolveError as exc:
         return Outcome(ok=False, message=f"{exc} {replies.your_order(order.one_line())}")
     return None
+
+
+def _add(order: Order, reading: Reading, menu: Menu) -> Outcome:
+    """Every item read is added; one that cannot be (no size, "media muzza") is asked about, the rest kept."""
+    lines: list[Line] = []
+    errors: list[str] = []
+    for mention in reading.mentions:
+        item = menu.item(mention.item_id)
+        try:
+            if mention.problem:
+                raise ResolveError(replies.item_problem(item.name, mention.problem))
+            size = menu.size_label(item, mention.size) if mention.size else None
+            lines += resolve_line(item.name, 1 if mention.quantity is None else mention.quantity, size, menu)
+        except ResolveError as exc:
+            errors.append(str(exc))
+    if not lines:
+        return Outcome(ok=False, message=f"{' '.join(errors)} {replies.your_order(order.one_line())}")
+    return _done(order, order_math.add(order, lines, menu), " ".join([replies.added(added_words(lines, menu)), *errors]), menu)
 
 
 def _done(order: Order, new: Order, message: str, menu: Menu) -> Outcome:
