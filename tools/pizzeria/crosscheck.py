@@ -9,7 +9,8 @@ disagree, before ADK runs them:
   an item the customer did not name, in a message that names items, is not added;
 - an item the customer named that no call handles is added by code (also when the model
   answered text where the calls were due);
-- a change keeps every attribute the customer did not mention (no quantity=1 on a size change).
+- a change keeps the attribute the customer did not mention when they mention the other (no
+  quantity=1 on a size change, no default size on "que sean tres").
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ async def hold_order_calls(callback_context: CallbackContext, llm_response: LlmR
     content = llm_response.content or types.Content(role="model", parts=[])
     parts = list(content.parts or [])
     if reading.kind == Kind.ADD:
-        handled = handled_items(callback_context.state, callback_context.invocation_id)
+        handled = handled_items(callback_context.state, callback_context.invocation_id) | _edited(parts, menu)
         wanted = [m for m in reading.mentions if m.item_id not in handled and not m.problem]  # a problem: the tool says it
         parts = _hold_adds(parts, wanted, [m for m in reading.mentions if not m.problem], menu, "?" in words)
     for part in parts:
@@ -53,6 +54,12 @@ async def hold_order_calls(callback_context: CallbackContext, llm_response: LlmR
                     [(p.function_call.name, p.function_call.args) for p in parts if p.function_call])
         content.parts = parts
         llm_response.content = content
+
+
+def _edited(parts: list[types.Part], menu: Menu) -> set[str]:
+    """Items a change or removal of this response is about (the model read an edit: no add for them)."""
+    return {m.item_id for p in parts if p.function_call and p.function_call.name != ADD
+            for m in find_mentions(str((p.function_call.args or {}).get("item") or ""), menu)}
 
 
 def _hold_adds(parts: list[types.Part], wanted: list[Mention], named: list[Mention], menu: Menu,
@@ -101,9 +108,10 @@ def _kept_attributes(args: dict[str, Any], words: str, menu: Menu) -> dict[str, 
         return args
     item = menu.item(found[0].item_id)
     said = [m for m in find_mentions(words, menu) if m.item_id == item.id]
-    reading = read(words)
-    if not (said and said[0].quantity is not None) and reading.quantity is None:
-        args.pop("quantity", None)
-    if resolve_size(item, words, menu) is None:
+    quantity_said = bool(said and said[0].quantity is not None) or read(words).quantity is not None
+    size_said = resolve_size(item, words, menu) is not None
+    if not quantity_said and (size_said or str(args.get("quantity")) == "1"):
+        args.pop("quantity", None)  # a small model's default quantity=1 on a size change
+    if quantity_said and not size_said:
         args.pop("size", None)
     return args
