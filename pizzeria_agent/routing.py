@@ -37,7 +37,7 @@ _ALL = _rx(r"todo", r"pedido", r"nada", r"orden")
 _DONE = _rx(
     r"eso es todo", r"es todo", r"nada mas", r"nada mas gracias", r"eso nomas", r"eso solo", r"solo eso",
     r"listo", r"ya esta", r"con eso (?:esta|alcanza|basta)", r"con eso", r"termine", r"eso seria todo",
-    r"seria todo", r"nada por ahora", r"no nada mas", r"cerramos", r"nomas eso",
+    r"seria todo", r"nada por ahora", r"no nada mas", r"cerramos", r"nomas eso", r"^eso$",
 )
 _QUESTION_START = re.compile(r"^(?:que|cual|cuales|cuanto|cuantos|cuanta|como|tenes|tienen|hay|tiene|trae|traen|viene|vienen|lleva|llevan|hacen|venden|donde|a que hora|me recomendas|recomendame)\b")
 _MENU_WORDS = _rx(

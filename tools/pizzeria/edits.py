@@ -111,7 +111,7 @@ def _change(order: Order, before: Order | None, reading: Reading, menu: Menu) ->
         _in_order(order, mention, menu)
         item = menu.item(mention.item_id)
         size = mention.size or resolve_size(item, reading.text, menu)
-        quantity = mention.quantity
+        quantity = mention.quantity if mention.quantity is not None else reading.quantity
     else:
         target = last_touched(order, before)
         if target is None:

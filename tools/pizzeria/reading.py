@@ -67,7 +67,7 @@ class Reading:
     kind: Kind | None
     mentions: list[Mention] = field(default_factory=list)
     sizes: list[str] = field(default_factory=list)  # size words with no item ("mejor chica"), customer's order
-    quantity: int | None = None  # a number with no item ("que sean dos", "una de las dos")
+    quantity: int | None = None  # a number not next to an item ("que sean dos", "una de las dos")
     of_lines: int | None = None  # "de las dos": the line with that many units
     replacement: list[str] = field(default_factory=list)  # words after "por" that no item matched ("una de jamón")
     complete: bool = False  # every word understood: code may act without the model
@@ -95,10 +95,10 @@ def read(text: str, ignore: frozenset[str] = frozenset(), menu: Menu | None = No
                and parse_quantity_word(t) is None and t not in FILLER]
     kind = _kind(norm, mentions)
     sizes, quantity, of_lines = [], None, None
-    if kind in (Kind.CHANGE, Kind.REMOVE) and not mentions:
-        kept = _NOT_THIS.sub(" ", norm)
-        sizes = [s for s in _sizes_in(kept, menu)]
-        quantity, of_lines = _bare_quantity(kept, sized=bool(sizes))
+    if kind in (Kind.CHANGE, Kind.REMOVE):
+        kept = _NOT_THIS.sub(" ", " ".join(leftover))  # the words around the items ("que sean 3")
+        sizes = [] if mentions else _sizes_in(kept, menu)
+        quantity, of_lines = _bare_quantity(kept, sized=bool(sizes) or any(m.size for m in mentions))
     replacement = []
     if kind == Kind.SWAP and len(mentions) == 1:
         after = re.split(r"\b(?:por|x)\b", norm, maxsplit=1)
