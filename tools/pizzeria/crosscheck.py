@@ -9,6 +9,8 @@ disagree, before ADK runs them:
   an item the customer did not name, in a message that names items, is not added;
 - an item the customer named that no call handles is added by code (also when the model
   answered text where the calls were due);
+- a text claiming an action no tool took ("¡Listo!") becomes an add of the customer's own words,
+  which the tool resolves or answers ("No tenemos …");
 - a change keeps the attribute the customer did not mention when they mention the other (no
   quantity=1 on a size change, no default size on "que sean tres").
 """
@@ -22,6 +24,7 @@ from google.adk.agents.callback_context import CallbackContext
 from google.adk.models.llm_response import LlmResponse
 from google.genai import types
 
+from tools.llm.absorb import CLAIM
 from tools.llm.message import customer_text
 from tools.pizzeria.menu import Menu, load_menu
 from tools.pizzeria.reading import Kind, read
@@ -46,6 +49,9 @@ async def hold_order_calls(callback_context: CallbackContext, llm_response: LlmR
         handled = handled_items(callback_context.state, callback_context.invocation_id) | _edited(parts, menu)
         wanted = [m for m in reading.mentions if m.item_id not in handled and not m.problem]  # a problem: the tool says it
         parts = _hold_adds(parts, wanted, [m for m in reading.mentions if not m.problem], menu, "?" in words)
+    elif not any(p.function_call for p in parts) and CLAIM.search(normalize(_text(parts))) and not handled_items(
+            callback_context.state, callback_context.invocation_id):
+        parts = [types.Part(function_call=types.FunctionCall(name=ADD, args={"item": words}))]  # "¡Listo!", no call: the tool reads the words
     for part in parts:
         if part.function_call and part.function_call.name == CHANGE:
             part.function_call.args = _kept_attributes(dict(part.function_call.args or {}), words, menu)
@@ -54,6 +60,10 @@ async def hold_order_calls(callback_context: CallbackContext, llm_response: LlmR
                     [(p.function_call.name, p.function_call.args) for p in parts if p.function_call])
         content.parts = parts
         llm_response.content = content
+
+
+def _text(parts: list[types.Part]) -> str:
+    return " ".join(p.text for p in parts if p.text and not p.thought)
 
 
 def _edited(parts: list[types.Part], menu: Menu) -> set[str]:
