@@ -20,10 +20,10 @@ from google.adk.models.base_llm import BaseLlm
 from google.adk.tools import BaseTool, ToolContext
 
 from pizzeria_agent.agent import TOOLS
-from tools.pizzeria.finalization_tools import finalize_order
 from tools.jsonstore import StoreError
 from tools.llm.guards import GUARDS
 from tools.pizzeria import stores
+from tools.pizzeria.finalization_tools import finalize_order
 from tools.pizzeria.menu import load_menu
 from tools.pizzeria.order import Order
 from tools.pizzeria.state import PizzeriaState, initial_state

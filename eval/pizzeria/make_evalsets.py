@@ -46,6 +46,24 @@ CASES: list[tuple[str, str, str, list[Turn], dict[str, Any]]] = [
         {"user_name": "Juan Pérez", "conversation_phase": "TOMANDO_PEDIDO", "last_order_id": 1001},
     ),
     (
+        "happy_path", "charla_de_por_medio", "5491155550103",  # words code does not read: the model is asked
+        [
+            ("hola", []),
+            ("che para la juntada van dos muzzas grandes y una fugazzeta chica", [
+                ("add_item_to_order", {"item": "muzzarella", "quantity": 2, "size": "grande"}),
+                ("add_item_to_order", {"item": "fugazzeta", "quantity": 1, "size": "chica"}),
+            ]),
+            ("y sumale una coca de litro y medio que somos un monton", [
+                ("add_item_to_order", {"item": "coca cola", "quantity": 1, "size": "1,5 L"}),
+            ]),
+            ("cambiá la muzza a la de 4 pedazos", [("change_item", {"item": "muzzarella", "size": "chica"})]),
+        ],
+        {"conversation_phase": "TOMANDO_PEDIDO",
+         "current_order": {"items": [{"item_id": "muzzarella", "size": "chica", "quantity": 2},
+                                     {"item_id": "fugazzeta", "size": "chica", "quantity": 1},
+                                     {"item_id": "coca_cola", "size": "1.5l", "quantity": 1}], "total": 31700}},
+    ),
+    (
         "corrections", "cambiar_tamano_y_sacar", "5491155550103",
         [
             ("hola", []),

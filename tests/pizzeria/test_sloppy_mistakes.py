@@ -3,8 +3,8 @@ the cross-check. Every message has a word code does not read ("juntada", "pedazo
 
 from __future__ import annotations
 
-from pizzeria_agent.demo_policy import demo_policy
 from eval.sloppy import SloppyPolicy
+from pizzeria_agent.demo_policy import demo_policy
 from tests.chat import Chat
 from tests.pizzeria.helpers import KNOWN, lines
 from tools.llm.scripted import Reply, Rule, rules

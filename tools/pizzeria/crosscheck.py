@@ -27,8 +27,15 @@ from google.genai import types
 from tools.llm.absorb import CLAIM
 from tools.llm.message import customer_text
 from tools.pizzeria.menu import Menu, load_menu
+from tools.pizzeria.quantities import ResolveError
 from tools.pizzeria.reading import Kind, read
-from tools.pizzeria.resolver import Mention, find_mentions, resolve_size
+from tools.pizzeria.resolver import (
+    Line,
+    Mention,
+    find_mentions,
+    resolve_line,
+    resolve_size,
+)
 from tools.pizzeria.turn import handled_items
 from tools.text import normalize
 
@@ -96,11 +103,20 @@ def _hold_adds(parts: list[types.Part], wanted: list[Mention], named: list[Menti
                 kept.append(part)
             continue  # an item the customer did not name in a message that names items
         wanted.remove(match)
-        kept.append(types.Part(function_call=types.FunctionCall(id=call.id, name=ADD, args=_add_args(match, args, menu))))
+        held = _add_args(match, args, menu)
+        same = _lines(args, menu) == _lines(held, menu)  # the call already says what the customer said: it stays as sent
+        kept.append(part if same else types.Part(function_call=types.FunctionCall(id=call.id, name=ADD, args=held)))
     if wanted and not asked:
         kept = [p for p in kept if p.function_call]  # a text answer where the calls were due: the calls
         kept += [types.Part(function_call=types.FunctionCall(name=ADD, args=_add_args(m, {}, menu))) for m in wanted]
     return kept
+
+
+def _lines(args: dict[str, Any], menu: Menu) -> list[Line] | None:
+    try:
+        return resolve_line(args.get("item"), args.get("quantity"), args.get("size"), menu)
+    except ResolveError:
+        return None
 
 
 def _add_args(mention: Mention, sent: dict[str, Any], menu: Menu) -> dict[str, Any]:

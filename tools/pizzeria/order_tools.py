@@ -7,8 +7,8 @@ from typing import Any
 from google.adk.tools import ToolContext
 
 from tools.pizzeria import operations, replies
-from tools.pizzeria.edits import added_words
 from tools.pizzeria import order as order_math
+from tools.pizzeria.edits import added_words
 from tools.pizzeria.menu import load_menu
 from tools.pizzeria.quantities import ResolveError, check_quantity, parse_quantity
 from tools.pizzeria.resolver import (

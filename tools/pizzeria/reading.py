@@ -16,7 +16,13 @@ from enum import StrEnum
 from tools.pizzeria.menu import Menu, MenuItem, load_menu
 from tools.pizzeria.operations import clean_address
 from tools.pizzeria.quantities import FILLER
-from tools.pizzeria.resolver import Mention, find_mentions, mention_tokens, parse_quantity_word, resolve_size
+from tools.pizzeria.resolver import (
+    Mention,
+    find_mentions,
+    mention_tokens,
+    parse_quantity_word,
+    resolve_size,
+)
 from tools.text import normalize
 
 
@@ -40,6 +46,7 @@ INSTEAD = re.compile(r"\b(?:en vez de|en lugar de)\b")
 _CHANGE = _rx(r"cambi\w*", r"mejor", r"que sea\w*", r"sea", r"sean", r"hace\w*", r"hacel\w*", r"en realidad", r"eran?",
               r"perdon", r"corrijo", r"pasal\w*", r"pasa\w* a", r"dejal\w*", r"ponel\w* (?:chica|mediana|grande)",
               r"no (?:la|el|las|los) \w+$")
+_SET_TO = re.compile(r"\b(?:sean|eran|son|serian|fueran|ponele|poneme|dejala\w*|hacel\w*)\s+(\w+)")
 _NOT_THIS = re.compile(r"(?<=\s)no (?:la |el |las |los |una |un )?\w+")
 """", no la chica": the size the customer says it is not (never a leading "no,")."""
 GLUE = frozenset(
@@ -98,7 +105,10 @@ def read(text: str, ignore: frozenset[str] = frozenset(), menu: Menu | None = No
     if kind in (Kind.CHANGE, Kind.REMOVE):
         kept = _NOT_THIS.sub(" ", " ".join(leftover))  # the words around the items ("que sean 3")
         sizes = [] if mentions else _sizes_in(kept, menu)
-        quantity, of_lines = _bare_quantity(kept, sized=bool(sizes) or any(m.size for m in mentions))
+        if mentions:  # only a number the words set ("que sean 3"), never "la de 4 pedazos"
+            quantity = next((parse_quantity_word(m.group(1)) for m in _SET_TO.finditer(kept)), None)
+        else:
+            quantity, of_lines = _bare_quantity(kept, sized=bool(sizes))
     replacement = []
     if kind == Kind.SWAP and len(mentions) == 1:
         after = re.split(r"\b(?:por|x)\b", norm, maxsplit=1)
