@@ -51,7 +51,7 @@ NUDGE_MARK = "[aviso del sistema]"
 """Start of the extra user-turn line of a re-ask; `tools.llm.scripted.read_request` knows it."""
 GUARD_KEY = "guard"
 """`custom_metadata` key on responses the guards wrote themselves (never absorbed again)."""
-CLAIM = re.compile(
+_CLAIM = re.compile(
     r"\b(listo|hecho|ya (esta|quedo|lo|la|los|las|te)|agregue|anote|sume|saque|quite|cambie|confirme|guarde|"
     r"registre|cancele|aplique|canjee|abri|envie|mande|emiti|finalice|cargue)\b"
 )
@@ -288,7 +288,7 @@ class Absorb:
         if due and not any(name in due for name, _ in turn.calls):
             return due, f"No llamaste a ninguna herramienta. Llamá ahora a {' o '.join(due)} con los datos del mensaje del cliente."
         said, before = normalize(_text(response)), normalize(str(ctx.state.get("last_reply") or ""))
-        if not turn.calls and CLAIM.search(said.replace(before, " ") if before else said):
+        if not turn.calls and _CLAIM.search(said.replace(before, " ") if before else said):
             return None, "Dijiste que lo hiciste, pero no llamaste a ninguna herramienta: llamá a la que corresponda."
         return None
 

@@ -9,8 +9,8 @@ disagree, before ADK runs them:
   an item the customer did not name, in a message that names items, is not added;
 - an item the customer named that no call handles is added by code (also when the model
   answered text where the calls were due);
-- a text claiming an action no tool took ("¡Listo!") becomes an add of the customer's own words,
-  which the tool resolves or answers ("No tenemos …");
+- a text answer that asks nothing ("¡Listo!", "agregado 👍") where no tool ran becomes an add of
+  the customer's own words, which the tool resolves or answers ("No tenemos …");
 - a change keeps the attribute the customer did not mention when they mention the other (no
   quantity=1 on a size change, no default size on "que sean tres").
 """
@@ -24,7 +24,6 @@ from google.adk.agents.callback_context import CallbackContext
 from google.adk.models.llm_response import LlmResponse
 from google.genai import types
 
-from tools.llm.absorb import CLAIM
 from tools.llm.message import customer_text
 from tools.pizzeria.menu import Menu, load_menu
 from tools.pizzeria.quantities import ResolveError
@@ -56,8 +55,8 @@ async def hold_order_calls(callback_context: CallbackContext, llm_response: LlmR
         handled = handled_items(callback_context.state, callback_context.invocation_id) | _edited(parts, menu)
         wanted = [m for m in reading.mentions if m.item_id not in handled and not m.problem]  # a problem: the tool says it
         parts = _hold_adds(parts, wanted, [m for m in reading.mentions if not m.problem], menu, "?" in words)
-    elif not any(p.function_call for p in parts) and CLAIM.search(normalize(_text(parts))) and not handled_items(
-            callback_context.state, callback_context.invocation_id):
+    elif (not any(p.function_call for p in parts) and "?" not in _text(parts)
+          and not handled_items(callback_context.state, callback_context.invocation_id)):
         parts = [types.Part(function_call=types.FunctionCall(name=ADD, args={"item": words}))]  # "¡Listo!", no call: the tool reads the words
     for part in parts:
         if part.function_call and part.function_call.name == CHANGE:
