@@ -124,11 +124,12 @@ def _model(case: EvalCase, model: str, seed: int | None, tools: Sequence[str] = 
            demo: str | None = None) -> tuple[BaseLlm, SloppyPolicy | None]:
     if model != "scripted":
         return build_model(), None
-    if demo is not None:
+    if demo is not None and seed is None:
         return build_model(demo), None
     if seed is None:
         return ScriptedLlm(policy=replay_policy(case)), None
-    sloppy = SloppyPolicy(replay_policy(case), seed=f"{seed}:{case.eval_id}", tools=tools)
+    policy = build_model(demo).policy if demo is not None else replay_policy(case)  # type: ignore[attr-defined]
+    sloppy = SloppyPolicy(policy, seed=f"{seed}:{case.eval_id}", tools=tools)
     return ScriptedLlm(policy=sloppy), sloppy
 
 
@@ -167,16 +168,18 @@ async def run_agent(eval_dir: str, model: str = "scripted", seeds: Sequence[int]
     replayed: dict[str, CaseResult] = {}
     demo = f"{app}.demo_policy:demo_policy"
     async with (shop_copies() if eval_dir == "ecommerce" else contextlib.nullcontext(fresh_pizzeria)) as fresh:
-        plan = [(seed, c) for seed in [None, *seeds] for c in sets] + [(None, c) for c in talks]
+        plan = [(seed, c) for seed in [None, *seeds] for c in sets] + [(seed, c) for seed in [None, *seeds] for c in talks]
         for seed, (eval_set, case, order) in plan:
             async with fresh():
                 llm, policy = _model(case, model, seed, agent_tools(eval_dir), demo if order is not None else None)
                 result = await run_case(eval_set, case, build, app, llm, mode="sloppy" if policy else mode, seed=seed)
                 result.saved_orders = saved_orders() if eval_dir == "pizzeria" else []
             _progress(label, result, order)
-            if order is not None:
+            if order is not None:  # a conversation: the saved order is the check, sloppy or not
                 result.state_mismatches |= order_mismatch(result.saved_orders, order)
-                spoken.cases.append(result)
+                if policy is not None:
+                    result.perturbations = policy.perturbations
+                (spoken if policy is None else sloppy).cases.append(result)
             elif policy is None:
                 main.cases.append(result)
                 replayed[case.eval_id] = result

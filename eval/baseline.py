@@ -23,6 +23,7 @@ from pizzeria_agent.agent import TOOLS
 from tools.jsonstore import StoreError
 from tools.llm.guards import GUARDS
 from tools.pizzeria import stores
+from tools.pizzeria.finalization_tools import finalize_order
 from tools.pizzeria.menu import load_menu
 from tools.pizzeria.order import Order
 from tools.pizzeria.state import PizzeriaState, initial_state
@@ -71,6 +72,6 @@ def _model_answers(tool: BaseTool, args: dict[str, Any], tool_context: ToolConte
 
 
 def build_baseline(model: BaseLlm) -> LlmAgent:
-    tools = list({fn.__name__: fn for fns in TOOLS.values() for fn in fns}.values())
+    tools = list({fn.__name__: fn for fns in [*TOOLS.values(), [finalize_order]] for fn in fns}.values())
     return LlmAgent(name=NAME, model=model, instruction=_instruction, tools=tools,
                     before_agent_callback=_start, after_tool_callback=_model_answers, **GUARDS)

@@ -33,6 +33,15 @@ The shop's kinds (`SHOP_WEIGHTS`, what a real 1.5B model did to the shop):
 
 Each leaves the call's outcome as it was when the shop absorbs it, so a shop case hit by
 one is also held to the clean replay's reply of that turn (`shop_differences`).
+
+The pizzeria's kinds (`ORDER_WEIGHTS`, what a real 1.5B model did to orders; the order
+specialist's cross-check, `tools.pizzeria.crosscheck`, absorbs each):
+
+- name_number: the number inside an item's name as its quantity ("cuatro quesos" -> quantity "cuatro")
+- duplicate_spelling: the add sent again under another spelling, quantity 1 ("muzza" x2 + "muzzza" x1)
+- left_out: of two items named in one add, only the first is sent
+- default_quantity: a change of size sent with quantity=1 (a small model's default)
+- text_only: "¡Listo!" as text instead of the call, and the same text when asked again
 """
 
 from __future__ import annotations
@@ -46,6 +55,8 @@ from typing import Any
 from eval.replay import failed
 from eval.report import CaseResult, Perturbation, StateMismatch, ToolCall
 from tools.llm.scripted import Policy, Reply, View
+from tools.pizzeria.menu import load_menu
+from tools.pizzeria.resolver import find_mentions, mention_tokens, parse_quantity_word
 from tools.shop.entities import extract, foreign_currency
 
 SIZE_WORDS: dict[str, list[str]] = {
@@ -65,7 +76,9 @@ HABIT_WEIGHTS = {"text_call": 2, "repeated_turn": 1, "foreign_tool": 1, "text_in
 WEIGHTS = {"misspelled": 3, "size_words": 3, "quantity_words": 3, "order_number": 3,
            "unknown_tool": 1, "repeated_call": 1, "missing_argument": 1, **HABIT_WEIGHTS}
 SHOP_WEIGHTS = {"coupon_unasked": 3, "staff_tool": 3, "min_for_max": 3, "pesos_for_dollars": 3}
-KINDS = (*WEIGHTS, *SHOP_WEIGHTS)
+ORDER_WEIGHTS = {"name_number": 3, "duplicate_spelling": 3, "left_out": 3, "default_quantity": 3, "text_only": 2}
+ALL_WEIGHTS = WEIGHTS | SHOP_WEIGHTS | ORDER_WEIGHTS
+KINDS = (*WEIGHTS, *SHOP_WEIGHTS, *ORDER_WEIGHTS)
 RETRIED = ("unknown_tool", "missing_argument", "foreign_tool")
 """Kinds whose tool error makes the sloppy model send the intended call again."""
 
@@ -150,6 +163,7 @@ class SloppyPolicy:
         self._retry: list[Call] = []  # intended calls to make again once their error comes back
         self._again: list[Call] = []  # calls to repeat once their result came back (repeated_turn)
         self._instead: list[Call] = []  # calls said as text; made when asked again (text_instead)
+        self._stubborn: str | None = None  # text said again when asked again (text_only)
         self._relay_from = 0  # tool messages before this index were errors the retry fixed
 
     def __call__(self, view: View) -> Reply | None:
@@ -157,7 +171,9 @@ class SloppyPolicy:
             if view.nudged and self._instead:
                 calls, self._instead = self._instead, []
                 return Reply(calls=calls)
-            self._retry, self._again, self._instead, self._relay_from = [], [], [], 0
+            if view.nudged and self._stubborn:
+                return Reply.say(self._stubborn)
+            self._retry, self._again, self._instead, self._relay_from, self._stubborn = [], [], [], 0, None
         elif self._retry and any(failed(r) for _, r in view.responses):
             retry, self._retry = [c for c in self._retry if c[0] in view.tools], []
             if retry:
@@ -180,11 +196,11 @@ class SloppyPolicy:
     def _perturb(self, name: str, args: dict[str, Any], view: View, single: bool) -> list[Call]:
         foreign = [t for t in self.tools if t not in view.tools]
         variants = (_variants(name, args, self.rng) | _habit_variants(name, args, self.rng, foreign, single)
-                    | shop_variants(name, args, view.user_text))
+                    | shop_variants(name, args, view.user_text) | order_variants(name, args, self.rng, single))
         options = {k: v for k, v in variants.items() if k in self.kinds}
         if not options or self.rng.random() >= self.rate:
             return [(name, args)]
-        kind = self.rng.choices(list(options), weights=[(WEIGHTS | SHOP_WEIGHTS)[k] for k in options])[0]
+        kind = self.rng.choices(list(options), weights=[ALL_WEIGHTS[k] for k in options])[0]
         sent = options[kind]
         calls = sent if isinstance(sent, list) else [sent]
         sent_call = ToolCall(name=calls[0][0], args=calls[0][1])
@@ -195,11 +211,38 @@ class SloppyPolicy:
             self._again.append((name, args))
         elif kind == "text_instead":
             self._instead.append((name, args))
+        elif kind == "text_only":
+            self._stubborn = str(calls[0][1]["text"])
         return calls
 
     def _relay(self, view: View) -> Reply:
         """After a retry: say what the retried calls answered, not the errors before them."""
         return Reply.say(" ".join(m for m in view.messages()[self._relay_from:] if m) or "Listo.")
+
+
+# --------------------------------------------------------------------------- the pizzeria's mistakes
+
+
+def order_variants(name: str, args: dict[str, Any], rng: random.Random, single: bool) -> dict[str, Call | list[Call]]:
+    """The pizzeria's perturbations (`ORDER_WEIGHTS`) that apply to this order call."""
+    found: dict[str, Call | list[Call]] = {}
+    item = args.get("item")
+    if name == "change_item" and args.get("quantity") in (None, ""):
+        found["default_quantity"] = (name, args | {"quantity": 1})
+    if name != "add_item_to_order" or not isinstance(item, str):
+        return found
+    menu = load_menu()
+    mentions = find_mentions(item, menu)
+    numbered = next((w for m in mentions for w in mention_tokens(menu.item(m.item_id).name) if parse_quantity_word(w)), None)
+    if numbered:
+        found["name_number"] = (name, args | {"quantity": numbered})
+    if mentions and (typo := misspell(menu.item(mentions[0].item_id).name, rng)):
+        found["duplicate_spelling"] = [(name, dict(args)), (name, {"item": typo, "quantity": 1})]
+    if len(mentions) >= 2:
+        found["left_out"] = (name, args | {"item": " ".join(mention_tokens(item)[:mentions[1].start])})
+    if single:
+        found["text_only"] = (TEXT, {"text": rng.choice(["¡Listo, ya lo anoté!", "Perfecto, agregado 👍"])})
+    return found
 
 
 # --------------------------------------------------------------------------- the shop's mistakes

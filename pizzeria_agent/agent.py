@@ -1,4 +1,4 @@
-"""Composes the pizzeria agent: the coordinator and its six specialists, each with only its tools."""
+"""Composes the pizzeria agent: the coordinator and its five specialists, each with only its tools (saving is code)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pizzeria_agent.prompts import INSTRUCTIONS
 from pizzeria_agent.specialists import Specialist
 from tools.llm.guards import guards
 from tools.llm.models import build_model
-from tools.pizzeria.finalization_tools import finalize_order
+from tools.pizzeria.crosscheck import hold_order_calls
 from tools.pizzeria.menu_tools import get_menu
 from tools.pizzeria.order_tools import (
     add_item_to_order,
@@ -31,7 +31,6 @@ TOOLS: dict[Specialist, list[Callable[..., object]]] = {
     Specialist.ORDER: [add_item_to_order, remove_item_from_order, change_item, get_current_order],
     Specialist.CONFIRMATION: [get_current_order, confirm_order, request_changes],
     Specialist.ADDRESS: [save_address],
-    Specialist.FINALIZATION: [finalize_order],
 }
 
 
@@ -53,7 +52,7 @@ def build_agent(model: BaseLlm | None = None) -> PizzeriaCoordinator:
             include_contents="none",
             disallow_transfer_to_parent=True,
             disallow_transfer_to_peers=True,
-            **guards(kept=_order_has_items),
+            **guards(kept=_order_has_items, then=hold_order_calls if specialist == Specialist.ORDER else None),
         )
         for specialist in Specialist
     ]

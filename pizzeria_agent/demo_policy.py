@@ -45,6 +45,4 @@ def demo_policy(view: View) -> Reply | None:
             return Reply.call("confirm_order" if _YES.match(norm) else "request_changes")
         case Specialist.ADDRESS:
             return Reply.call("save_address", address=text)
-        case Specialist.FINALIZATION:
-            return Reply.call("finalize_order")
     return None

@@ -14,11 +14,13 @@ from pizzeria_agent.routing import Route, looks_like_address
 from pizzeria_agent.specialists import Specialist
 from tools.jsonstore import StoreError
 from tools.pizzeria import operations, replies, stores
+from tools.pizzeria.edits import apply_reading
+from tools.pizzeria.reading import find_address, read
 from tools.pizzeria.state import Phase, PizzeriaState, new_order_state
+from tools.text import normalize
 
-USER, MENU, ORDER, CONFIRM, ADDRESS, FINAL = (
+USER, MENU, ORDER, CONFIRM, ADDRESS = (
     Specialist.USER, Specialist.MENU, Specialist.ORDER, Specialist.CONFIRMATION, Specialist.ADDRESS,
-    Specialist.FINALIZATION,
 )
 
 
@@ -41,14 +43,14 @@ def plan_turn(st: PizzeriaState, text: str, route: Route) -> Step:
     if route == Route.CANCEL:
         return Step(delta={**new_order_state(), **_phase(Phase.TOMANDO_PEDIDO)}, reply=replies.cancelled())
     if st.conversation_phase == Phase.FINALIZACION:
-        return Step(agent=FINAL)  # a save that failed is retried before anything else
+        return _finalize(st, {})  # a save that failed is retried before anything else
     if route == Route.MENU:
         return Step(agent=MENU)
     match st.conversation_phase:
         case Phase.TOMANDO_PEDIDO:
             return _taking_order(st, text, route)
         case Phase.CONFIRMANDO_PEDIDO:
-            return _confirming(st, route)
+            return _confirming(st, text, route)
         case _:
             return _collecting_address(st, text, route)
 
@@ -67,7 +69,12 @@ def _greeting(st: PizzeriaState, text: str, route: Route) -> Step:
         outcome = operations.register_name(st.model_dump(), name)
         if not outcome.ok:
             return Step(reply=outcome.message)
-        return Step(delta={**outcome.delta, **_phase(Phase.TOMANDO_PEDIDO)}, reply=outcome.message)
+        named = {**outcome.delta, **_phase(Phase.TOMANDO_PEDIDO)}
+        if route in (Route.ORDER, Route.MENU):  # "hola, soy Ana. quiero dos muzzas grandes": the order too
+            step = plan_turn(st.model_copy(update=PizzeriaState.of({**st.model_dump(), **named}).model_dump()), text, route)
+            return Step(delta={**named, **step.delta}, reply=f"{replies.thanks(name)} {step.reply or ''}".strip(),
+                        agent=step.agent)
+        return Step(delta=named, reply=outcome.message)
     try:
         customer = stores.customers().get(st.customer())
     except StoreError:
@@ -77,7 +84,7 @@ def _greeting(st: PizzeriaState, text: str, route: Route) -> Step:
             # "hola, me llamo Ana" or "quiero dos muzzas" as the first message: act on it now
             # (an order is never dropped to ask for a name; the name can come later).
             step = _greeting(st.model_copy(update={"awaiting_user_name": True}), text, route)
-            greeting = f"{replies.welcome()} " if step.agent else ""
+            greeting = f"{replies.welcome()} " if step.agent or route in (Route.ORDER, Route.MENU) else ""
             return Step(delta=PizzeriaState.delta(awaiting_user_name=True) | step.delta,
                         reply=f"{greeting}{step.reply or ''}".strip() or None, agent=step.agent)
         return Step(delta=PizzeriaState.delta(awaiting_user_name=True), reply=replies.welcome_new())
@@ -102,14 +109,38 @@ def _taking_order(st: PizzeriaState, text: str, route: Route) -> Step:
         return Step(delta=_phase(Phase.CONFIRMANDO_PEDIDO, changes_requested=False), reply=replies.summary(order))
     if route == Route.GREETING:
         return Step(reply=replies.hello_again(st.user_name))
-    return Step(agent=ORDER)
+    return _edit(st, text)
+
+
+def _edit(st: PizzeriaState, text: str, back: dict[str, Any] | None = None) -> Step:
+    """The customer's words read in code: an address kept for later, an edit code can make, else the order
+    specialist (`back`: the delta that returns to the order first)."""
+    delta = dict(back or {})
+    rest, address = find_address(text)
+    if address:
+        delta |= PizzeriaState.delta(saved_address=address)
+        if not normalize(rest) or not read(rest).kind:
+            return Step(delta=delta, reply=replies.address_kept(address))
+    name = frozenset(normalize(st.user_name or "").split())
+    outcome = apply_reading(st.model_dump(), read(rest, ignore=name))
+    if outcome is None:
+        return Step(delta=delta, agent=ORDER)
+    return Step(delta={**delta, **outcome.delta}, reply=outcome.message)
 
 
 def _back_to_order(st: PizzeriaState) -> dict[str, Any]:
     return _phase(Phase.TOMANDO_PEDIDO, order_confirmed=False, address=None)
 
 
-def _confirming(st: PizzeriaState, route: Route) -> Step:
+def _finalize(st: PizzeriaState, delta: dict[str, Any]) -> Step:
+    """Save the confirmed order with its address, in code (no model call stands in between)."""
+    outcome = operations.finalize({**st.model_dump(), **delta})
+    if not outcome.ok:
+        return Step(delta={**delta, **_phase(Phase.FINALIZACION)}, reply=outcome.message)
+    return Step(delta={**delta, **outcome.delta, **new_order_state(), **_phase(Phase.TOMANDO_PEDIDO)}, reply=outcome.message)
+
+
+def _confirming(st: PizzeriaState, text: str, route: Route) -> Step:
     if route in (Route.AFFIRM, Route.DONE):
         outcome = operations.confirm(st.model_dump())
         if not outcome.ok:
@@ -118,7 +149,7 @@ def _confirming(st: PizzeriaState, route: Route) -> Step:
     if route == Route.NEGATIVE:
         return Step(delta=_back_to_order(st), reply=replies.what_to_change())
     if route == Route.ORDER:
-        return Step(delta=_back_to_order(st), agent=ORDER)
+        return _edit(st, text, _back_to_order(st))
     return Step(agent=CONFIRM)
 
 
@@ -128,7 +159,7 @@ def _collecting_address(st: PizzeriaState, text: str, route: Route) -> Step:
     elif route == Route.AFFIRM and st.saved_address:
         address = st.saved_address
     elif route == Route.ORDER:
-        return Step(delta=_back_to_order(st), agent=ORDER)
+        return _edit(st, text, _back_to_order(st))
     elif route == Route.NEGATIVE:
         return Step(delta=_back_to_order(st), reply=replies.what_to_change())
     else:
@@ -136,7 +167,7 @@ def _collecting_address(st: PizzeriaState, text: str, route: Route) -> Step:
     outcome = operations.save_address(st.model_dump(), address)
     if not outcome.ok:
         return Step(reply=outcome.message)
-    return Step(delta={**outcome.delta, **_phase(Phase.FINALIZACION)}, agent=FINAL)
+    return _finalize(st, outcome.delta)
 
 
 def after_specialist(st: PizzeriaState, agent: Specialist) -> Step | None:
@@ -149,7 +180,5 @@ def after_specialist(st: PizzeriaState, agent: Specialist) -> Step | None:
         if st.changes_requested:
             return Step(delta=_phase(Phase.TOMANDO_PEDIDO, changes_requested=False))
     if agent == ADDRESS and st.address and st.conversation_phase == Phase.RECOGIENDO_DIRECCION:
-        return Step(delta=_phase(Phase.FINALIZACION), agent=FINAL)
-    if agent == FINAL and st.finalized_order_key and st.finalized_order_key == st.order_key:
-        return Step(delta={**new_order_state(), **_phase(Phase.TOMANDO_PEDIDO)})
+        return _finalize(st, {})
     return None

@@ -66,17 +66,12 @@ def address_instruction(ctx: ReadonlyContext) -> str:
     )
 
 
-def finalization_instruction(ctx: ReadonlyContext) -> str:
-    return f"El pedido está confirmado y tiene dirección. Llamá a finalize_order. {_STYLE}"
-
-
 INSTRUCTIONS = {
     Specialist.USER: user_instruction,
     Specialist.MENU: menu_instruction,
     Specialist.ORDER: order_instruction,
     Specialist.CONFIRMATION: confirmation_instruction,
     Specialist.ADDRESS: address_instruction,
-    Specialist.FINALIZATION: finalization_instruction,
 }
 
 CLASSIFIER = (

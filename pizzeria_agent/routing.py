@@ -11,6 +11,7 @@ import re
 from enum import StrEnum
 
 from tools.pizzeria.operations import clean_address
+from tools.pizzeria.reading import Kind, find_address, read
 from tools.pizzeria.resolver import find_mentions
 from tools.text import normalize
 
@@ -23,6 +24,7 @@ class Route(StrEnum):
     AFFIRM = "affirm"  # yes
     NEGATIVE = "negative"  # no / I want to change something
     GREETING = "greeting"  # hello / thanks, nothing else
+    ADDRESS = "address"  # only a delivery address, typed before it was asked
     UNKNOWN = "unknown"
 
 
@@ -35,7 +37,7 @@ _ALL = _rx(r"todo", r"pedido", r"nada", r"orden")
 _DONE = _rx(
     r"eso es todo", r"es todo", r"nada mas", r"nada mas gracias", r"eso nomas", r"eso solo", r"solo eso",
     r"listo", r"ya esta", r"con eso (?:esta|alcanza|basta)", r"con eso", r"termine", r"eso seria todo",
-    r"seria todo", r"nada por ahora", r"no nada mas", r"cerramos", r"nomas eso",
+    r"seria todo", r"nada por ahora", r"no nada mas", r"cerramos", r"nomas eso", r"^eso$",
 )
 _QUESTION_START = re.compile(r"^(?:que|cual|cuales|cuanto|cuantos|cuanta|como|tenes|tienen|hay|tiene|trae|traen|viene|vienen|lleva|llevan|hacen|venden|donde|a que hora|me recomendas|recomendame)\b")
 _MENU_WORDS = _rx(
@@ -63,8 +65,13 @@ def classify(text: str) -> Route:
         return Route.UNKNOWN
     mentions = find_mentions(norm)
     words = norm.split()
+    reading = read(text)
+    if reading.kind == Kind.UNDO and reading.edits:
+        return Route.ORDER  # "dejalo como estaba" is no cancel
     if _CANCEL.search(norm) and (not mentions or _ALL.search(norm)):
         return Route.CANCEL
+    if reading.edits:
+        return Route.ORDER  # "que sean dos", "mejor hacela chica", "la grande, no la chica"
     is_question = "?" in text or bool(_QUESTION_START.match(norm))
     if (is_question or _MENU_WORDS.search(norm)) and not _ORDER_VERBS.search(norm):
         return Route.MENU
@@ -80,6 +87,8 @@ def classify(text: str) -> Route:
         return Route.AFFIRM
     if _GREETING.search(norm) and len(words) <= 5:
         return Route.GREETING
+    if find_address(text)[1]:
+        return Route.ADDRESS
     return Route.UNKNOWN
 
 

@@ -11,4 +11,3 @@ class Specialist(StrEnum):
     ORDER = "order_agent"  # adds, removes and changes items
     CONFIRMATION = "confirmation_agent"  # reads a yes or a change at confirmation
     ADDRESS = "address_agent"  # reads the delivery address
-    FINALIZATION = "finalization_agent"  # saves the order

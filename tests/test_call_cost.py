@@ -74,7 +74,7 @@ def _wire(monkeypatch: pytest.MonkeyPatch, model: str, url: str, **env: str) -> 
     get_settings.cache_clear()
 
 
-async def _case(case_id: str = "cancelar_todo"):  # type: ignore[no-untyped-def]
+async def _case(case_id: str = "producto_que_no_existe"):  # a case whose items code cannot read  # type: ignore[no-untyped-def]
     eval_set, case = next((s, c) for s, c in load_cases("pizzeria") if c.eval_id == case_id)
     return await run_case(eval_set, case, build_pizzeria, "pizzeria_agent", build_model(), mode="model")
 
@@ -97,7 +97,8 @@ async def test_ollamas_counts_and_durations_reach_the_report(monkeypatch: pytest
 async def test_llama_cpp_timings_reach_the_report_and_the_metrics(monkeypatch: pytest.MonkeyPatch, telemetry: None) -> None:
     with FakeOllama() as server:
         _wire(monkeypatch, "openai/qwen2.5-coder-1.5b", server.openai_url)
-        first, second = await _case(), await _case()
+        menu = "pregunta_por_el_menu_a_mitad_del_pedido"  # one specialist: no classifier sharing its slot
+        first, second = await _case(menu), await _case(menu)
     calls = [call for turn in second.turns for call in turn.calls]
     assert calls and all(c.token_source == "llama.cpp" for c in calls)
     assert all(c.cached_tokens and c.uncached_tokens < c.prompt_tokens for c in calls), "the same prefix, reused"
@@ -118,7 +119,7 @@ async def test_llama_cpp_timings_reach_the_report_and_the_metrics(monkeypatch: p
 
     markdown = to_markdown(Report(model="openai/x", tokenizer="server", runs=[Run(agent="pizzeria_agent", mode="model",
                                                                                   model="openai/x", cases=[second])]))
-    assert "| pizzeria_agent | cancelar_todo |" in markdown and "uncached prompt tokens per call (p50)" in markdown
+    assert "| pizzeria_agent | pregunta_por_el_menu_a_mitad_del_pedido |" in markdown and "uncached prompt tokens per call (p50)" in markdown
 
 
 async def test_each_specialist_keeps_its_own_llama_cpp_slot(monkeypatch: pytest.MonkeyPatch) -> None:

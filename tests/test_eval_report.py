@@ -22,7 +22,15 @@ from eval.conversations import load_conversations
 from eval.markdown import write_report
 from eval.replay import expected_turns, load_cases, replay_policy, run_case
 from eval.report import Report, is_clarifying_question
-from eval.sloppy import KINDS, QUANTITY_WORDS, SHOP_WEIGHTS, SIZE_WORDS, SloppyPolicy, misspell
+from eval.sloppy import (
+    KINDS,
+    ORDER_WEIGHTS,
+    QUANTITY_WORDS,
+    SHOP_WEIGHTS,
+    SIZE_WORDS,
+    SloppyPolicy,
+    misspell,
+)
 from pizzeria_agent.agent import build_agent as build_pizzeria
 from tools.llm.replies import TOO_MANY_CALLS
 from tools.llm.scripted import Reply, ScriptedLlm, View
@@ -93,6 +101,8 @@ def test_sloppy_mode_really_perturbs_the_calls(written) -> None:
     report, _, _ = written
     sloppy = [c for run in report.runs if run.mode == "sloppy" for c in run.cases]
     settled = {"order_number"}  # every turn with an order number is settled by code from the customer's words: no model call
+    settled |= {"name_number", "left_out", "duplicate_spelling"}  # rare on the few turns the model reads; each has
+    # its own test (tests/pizzeria/test_sloppy_mistakes.py)
     seen = {p.kind for c in sloppy for p in c.perturbations}
     assert seen - set(SHOP_WEIGHTS) == set(KINDS) - settled - set(SHOP_WEIGHTS)
     assert seen & set(SHOP_WEIGHTS), "the shop's kinds apply to a few calls each; each has its own test (test_sloppy_shop)"
@@ -100,14 +110,14 @@ def test_sloppy_mode_really_perturbs_the_calls(written) -> None:
         made = [(call.name, call.args) for turn in case.turns for call in turn.tool_calls]
         for p in case.perturbations:
             sent, intended = (p.sent.name, p.sent.args), (p.tool, p.before)
-            if p.kind in ABSORBED:  # code turned it back into the intended call before the agent ran it
-                assert intended in made, (case.case_id, p)
-            elif p.kind in ("coupon_unasked", "staff_tool", "foreign_tool"):  # held or refused before it ran: the right call ran
+            if p.kind in ORDER_WEIGHTS:  # held against the customer's words by the cross-check: the state is the check
+                continue
+            if p.kind in ABSORBED or p.kind in ("coupon_unasked", "staff_tool", "foreign_tool"):  # code turned it back into the intended call before the agent ran it
                 assert intended in made, (case.case_id, p)
             else:
                 assert sent != intended and sent in made, (case.case_id, p)
     off_script = [t for c in sloppy for t in c.turns if not t.in_order]
-    assert len(off_script) >= 20, "the agents received calls other than the expected ones"
+    assert len(off_script) >= 10, "the agents received calls other than the expected ones (code reads most turns itself)"
 
 
 def test_sloppy_mode_still_succeeds_nine_times_in_ten(written) -> None:
@@ -118,10 +128,10 @@ def test_sloppy_mode_still_succeeds_nine_times_in_ten(written) -> None:
 
 
 async def test_a_mangled_tool_name_runs_as_the_tool_it_stands_for() -> None:
-    eval_set, case = next((s, c) for s, c in load_cases("pizzeria") if c.eval_id == "cambiar_tamano_y_sacar")
+    eval_set, case = next((s, c) for s, c in load_cases("pizzeria") if c.eval_id == "charla_de_por_medio")
     policy = SloppyPolicy(replay_policy(case), seed=3, rate=1.0, kinds=("unknown_tool",))
     result = await run_case(eval_set, case, build_pizzeria, "pizzeria_agent", ScriptedLlm(policy=policy), mode="sloppy")
-    assert len(policy.perturbations) == 4 and all(p.kind == "unknown_tool" for p in policy.perturbations)
+    assert len(policy.perturbations) == 4 and all(p.kind == "unknown_tool" for p in policy.perturbations)  # 3 model turns
     made = {call.name for turn in result.turns for call in turn.tool_calls}
     assert made == {p.tool for p in policy.perturbations}, "addItemToOrder, functions.x, removeitem: renamed in code"
     assert all(turn.reply for turn in result.turns) and TOO_MANY_CALLS not in " ".join(t.reply for t in result.turns)
@@ -129,7 +139,7 @@ async def test_a_mangled_tool_name_runs_as_the_tool_it_stands_for() -> None:
 
 
 async def test_another_specialists_tool_is_refused_naming_the_right_ones() -> None:
-    eval_set, case = next((s, c) for s, c in load_cases("pizzeria") if c.eval_id == "cambiar_tamano_y_sacar")
+    eval_set, case = next((s, c) for s, c in load_cases("pizzeria") if c.eval_id == "charla_de_por_medio")
     tools = cli.agent_tools("pizzeria")
     policy = SloppyPolicy(replay_policy(case), seed=3, rate=1.0, kinds=("foreign_tool",), tools=tools)
     model = ScriptedLlm(policy=policy)
@@ -142,10 +152,10 @@ async def test_another_specialists_tool_is_refused_naming_the_right_ones() -> No
 
 
 async def test_a_repeated_add_in_one_batch_adds_the_item_once() -> None:
-    eval_set, case = next((s, c) for s, c in load_cases("pizzeria") if c.eval_id == "pregunta_por_el_menu_a_mitad_del_pedido")
+    eval_set, case = next((s, c) for s, c in load_cases("pizzeria") if c.eval_id == "charla_de_por_medio")
     policy = SloppyPolicy(replay_policy(case), seed=1, rate=1.0, kinds=("repeated_call",))
     result = await run_case(eval_set, case, build_pizzeria, "pizzeria_agent", ScriptedLlm(policy=policy), mode="sloppy")
-    assert [p.kind for p in policy.perturbations] == ["repeated_call"] * 3
+    assert [p.kind for p in policy.perturbations] == ["repeated_call"] * 4
     assert result.state_mismatches == {}
 
 
@@ -245,7 +255,7 @@ async def test_the_baseline_is_one_agent_with_every_tool(monkeypatch: pytest.Mon
         session_input=SessionInput(app_name="pizzeria_agent", user_id="5491155550103", state={}))
     model = ScriptedLlm(policy=_baseline_policy)
     result = await run_case("baseline", case, build_baseline, "pizzeria_agent", model, mode="model")
-    assert len(model.requests[0].tools) == len(cli.agent_tools("pizzeria")) == 10
+    assert len(model.requests[0].tools) == len(cli.agent_tools("pizzeria")) + 1 == 10, "every tool, and finalize_order"
     assert cli.saved_orders() == [{"items": [["muzzarella", "grande", 2]], "total": 27800}]
     assert result.turns[0].calls[0].agent == NAME
     with pytest.raises(SystemExit):

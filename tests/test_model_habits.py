@@ -51,7 +51,8 @@ async def _order_chat(reply: Reply | Any, user: str = "muzza") -> Chat:
 @pytest.mark.parametrize("shape", WRITTEN)
 async def test_a_call_written_as_text_runs_and_is_never_shown(shape: str) -> None:
     chat = await _order_chat(Reply.say(WRITTEN[shape]))
-    turn = await chat.say("dos muzzas grandes y una fuga chica" if len(EXPECTED[shape]) == 2 else "dos muzzas grandes")
+    said = "dos muzzas grandes y una fuga chica" if len(EXPECTED[shape]) == 2 else "dos muzzas grandes"
+    turn = await chat.say(f"{said} para la juntada")  # a word code does not read: the model is asked
     assert lines(await chat.state()) == EXPECTED[shape]
     assert "add_item_to_order" not in turn.reply and "{" not in turn.reply and "tool_call" not in turn.reply
     assert "Agregué" in turn.reply and turn.model_calls == 1, "the tool's message ended the turn"
@@ -66,13 +67,13 @@ async def test_text_that_only_looks_like_json_stays_text() -> None:
 
 
 async def test_a_call_repeated_in_one_response_runs_once() -> None:
-    chat = await Chat.open(rules(Rule("finalization_agent", ".*", reply=Reply(calls=[("finalize_order", {})] * 5)),
+    chat = await Chat.open(rules(Rule("confirmation_agent", ".*", reply=Reply(calls=[("confirm_order", {})] * 5)),
                                  fallback=demo_policy), user_id=KNOWN)
-    for text in ("hola", "una muzza grande", "eso es todo", "sí"):
+    for text in ("hola", "una muzza grande", "eso es todo"):
         await chat.say(text)
-    turn = await chat.say("Belgrano 1500, Quilmes")
-    assert [name for name, _ in turn.tool_calls].count("finalize_order") == 1
-    assert len(saved_orders()) == 1 and "Perdón" not in turn.reply
+    turn = await chat.say("bueno mandalo así nomás")
+    assert [name for name, _ in turn.tool_calls].count("confirm_order") == 1
+    assert (await chat.state())["order_confirmed"] is True and "Perdón" not in turn.reply
 
 
 async def test_a_call_repeated_after_it_ran_runs_once_and_its_answer_is_said() -> None:
@@ -86,24 +87,24 @@ async def test_a_call_repeated_after_it_ran_runs_once_and_its_answer_is_said() -
 
 
 async def test_another_specialists_tool_is_refused_naming_the_specialists_own() -> None:
-    chat = await _order_chat(Reply.call("finalize_order"))
-    turn = await chat.say("una muzza grande")
-    refusals = [r["error"] for v in chat.model.requests for name, r in v.responses if name == "finalize_order"]
+    chat = await _order_chat(Reply.call("confirm_order"), user=".*")
+    turn = await chat.say("quiero lo de siempre")
+    refusals = [r["error"] for v in chat.model.requests for name, r in v.responses if name == "confirm_order"]
     assert refusals and "Tus herramientas son: add_item_to_order, remove_item_from_order, change_item, get_current_order" in refusals[0]
-    assert "finalize_order" not in turn.reply and "herramienta" not in turn.reply, "the refusal is for the model"
+    assert "confirm_order" not in turn.reply and "herramienta" not in turn.reply, "the refusal is for the model"
     assert not saved_orders()
 
 
 def _claims_then_calls(view: View) -> Reply:
-    return Reply.call("finalize_order") if view.nudged else Reply.say("¡Listo! Tu pedido quedó confirmado.")
+    return Reply.call("confirm_order") if view.nudged else Reply.say("¡Listo! Tu pedido quedó confirmado.")
 
 
 async def test_text_claiming_an_action_no_tool_took_is_asked_again() -> None:
-    chat = await Chat.open(rules(Rule("finalization_agent", ".*", reply=_claims_then_calls), fallback=demo_policy), user_id=KNOWN)
-    for text in ("hola", "una muzza grande", "eso es todo", "sí"):
+    chat = await Chat.open(rules(Rule("confirmation_agent", ".*", reply=_claims_then_calls), fallback=demo_policy), user_id=KNOWN)
+    for text in ("hola", "una muzza grande", "eso es todo"):
         await chat.say(text)
-    turn = await chat.say("Belgrano 1500, Quilmes")
-    assert len(saved_orders()) == 1, "asked again, the model called finalize_order"
+    turn = await chat.say("bueno mandalo así nomás")
+    assert (await chat.state())["order_confirmed"] is True, "asked again, the model called confirm_order"
     assert turn.model_calls == 2 and "Listo! Tu pedido quedó" not in turn.reply
 
 
@@ -177,8 +178,8 @@ async def test_an_echoed_instruction_or_schema_never_reaches_the_customer(echo: 
             "schema": '{"type": "object", "properties": {"item": {"type": "string"}}}',
         }[echo])
 
-    chat = await _order_chat(answer)
-    turn = await chat.say("quiero una muzza")
+    chat = await _order_chat(answer, user=".*")
+    turn = await chat.say("quiero algo rico para la juntada")
     assert turn.reply == replies.CONFUSED
 
 

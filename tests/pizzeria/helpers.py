@@ -21,3 +21,10 @@ async def chat_with_order(policy=None, user_id: str = KNOWN, order: str = "dos m
     await chat.say("hola")
     await chat.say(order)
     return chat
+
+
+def saved_items() -> list[list[list]]:
+    """Every saved order's items as sorted [item_id, size, quantity] rows."""
+    from tests.chat import saved_orders
+
+    return [sorted([i["item_id"], i["size"], i["quantity"]] for i in order["items"]) for order in saved_orders()]

@@ -35,11 +35,11 @@ async def test_replayed_case_reaches_its_final_state(eval_set, case) -> None:
 
 
 async def test_model_calls_are_counted_per_turn() -> None:
-    """One add in a turn: one specialist call; a greeting: none (the coordinator answers)."""
-    eval_set, case = next((s, c) for s, c in CASES if c.eval_id == "cancelar_todo")
+    """Items code reads: no model call; an item the menu does not have: the order specialist, then its answer."""
+    eval_set, case = next((s, c) for s, c in CASES if c.eval_id == "producto_que_no_existe")
     result = await run_case(eval_set, case, build_agent, "pizzeria_agent")
-    assert [turn.user_text for turn in result.turns] == ["hola", "tres cuatro quesos grandes", "eso es todo", "cancelá todo"]
-    assert [turn.model_calls for turn in result.turns] == [0, 1, 0, 0]
-    add = result.turns[1].calls[0]
+    assert [turn.user_text for turn in result.turns] == ["hola", "una pizza hawaiana", "entonces una margarita chica"]
+    assert [turn.model_calls for turn in result.turns] == [0, 2, 0]
+    add = next(c for c in result.turns[1].calls if not c.routing)
     assert (add.agent, add.routing) == ("order_agent", False)
-    assert result.turns[1].outcome == ["add_item_to_order:ok"]
+    assert result.turns[1].outcome == ["add_item_to_order:failed"]

@@ -8,6 +8,8 @@ from tools.llm.scripted import Reply, Rule, rules
 from tools.pizzeria.menu import load_menu
 
 MULTI = "dos muzzas grandes y una fugazzeta chica, y una coca de litro y medio"
+CHATTY_MULTI = "che para la juntada van " + MULTI
+"""Words code does not read ("juntada"): the order specialist's model is asked, and its calls held."""
 
 
 def price(item_id: str, size: str) -> int:
@@ -37,7 +39,7 @@ async def test_new_customer_orders_start_to_finish() -> None:
     state = await chat.state()
     assert lines(state) == EXPECTED_MULTI
     assert state["current_order"]["total"] == EXPECTED_MULTI_TOTAL
-    assert added.model_calls == 1, "a fixed tool reply ends the turn without a second model call"
+    assert added.model_calls == 0, "code read every item: no model call"
     assert f"{EXPECTED_MULTI_TOTAL:,}".replace(",", ".") in added.reply
 
     summary = await chat.say("eso es todo")
@@ -114,16 +116,16 @@ ONE_CALL_WITH_A_LIST = rules(
 async def _order_multi(policy) -> tuple[Chat, object]:
     chat = await Chat.open(policy, user_id="5491155550103")  # Carlos, known
     await chat.say("hola")
-    turn = await chat.say(MULTI)
+    turn = await chat.say(CHATTY_MULTI)
     return chat, turn
 
 
 async def test_one_call_per_item_adds_every_item() -> None:
     chat, turn = await _order_multi(ONE_CALL_PER_ITEM)
     assert lines(await chat.state()) == EXPECTED_MULTI
-    # The turn may not end early while items the customer named are pending.
+    # The model added one item; the cross-check added the two it left for later, in the same response.
     assert [c[0] for c in turn.tool_calls] == ["add_item_to_order"] * 3
-    assert turn.model_calls == 3
+    assert turn.model_calls == 1
 
 
 async def test_parallel_calls_add_every_item_in_one_model_call() -> None:

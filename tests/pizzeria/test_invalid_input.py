@@ -22,17 +22,26 @@ async def test_unknown_item_lists_real_options() -> None:
 
 
 @pytest.mark.parametrize(
-    ("quantity", "expected"),
-    [(0, "al menos 1"), (-2, "al menos 1"), ("-3", "al menos 1"), (10**9, "hasta 30"), (2.5, "enteras"), ("mil", "hasta 30")],
+    ("said", "expected"),
+    [("0 napos", "al menos 1"), ("-2 napos", "al menos 1"), ("menos tres napos", "al menos 1"),
+     ("1000000000 napos", "hasta 30"), ("2,5 napos", "enteras"), ("mil napos", "hasta 30")],
 )
-async def test_bad_quantities_are_refused_with_a_reason(quantity: object, expected: str) -> None:
+async def test_bad_quantities_are_refused_with_a_reason(said: str, expected: str) -> None:
+    chat = await Chat.open(user_id=KNOWN)
+    await chat.say("hola")
+    turn = await chat.say(f"quiero {said} grandes")
+    assert expected in turn.reply
+    assert lines(await chat.state()) == set()
+
+
+@pytest.mark.parametrize("quantity", [0, -2, "-3", 10**9, 2.5, "mil"])
+async def test_a_bad_quantity_from_the_model_gives_way_to_the_customers_words(quantity: object) -> None:
     policy = rules(Rule("order_agent", "napo", reply=Reply.call("add_item_to_order", item="napolitana", quantity=quantity, size="grande")),
                    fallback=demo_policy)
     chat = await Chat.open(policy, user_id=KNOWN)
     await chat.say("hola")
-    turn = await chat.say("quiero napo")
-    assert expected in turn.reply
-    assert lines(await chat.state()) == set()
+    await chat.say("quiero napo, la de siempre")
+    assert lines(await chat.state()) == {("napolitana", "grande", 1)}
 
 
 async def test_drink_without_size_gets_a_question_with_options() -> None:
@@ -86,10 +95,10 @@ async def test_markup_in_an_address_is_stripped() -> None:
 
 
 async def test_made_up_tool_name_becomes_a_message_not_a_traceback() -> None:
-    policy = rules(Rule("order_agent", "muzza", reply=Reply.call("add_pizza", name="muzza")), fallback=demo_policy)
+    policy = rules(Rule("order_agent", "siempre", reply=Reply.call("add_pizza", name="muzza")), fallback=demo_policy)
     chat = await Chat.open(policy, user_id=KNOWN)
     await chat.say("hola")
-    turn = await chat.say("una muzza grande")
+    turn = await chat.say("quiero lo de siempre")
     tool_answers = [r for v in chat.model.requests for r in v.responses if r[0] == "add_pizza"]
     assert tool_answers and "no existe" in tool_answers[0][1]["error"]
     assert turn.reply  # the model answered the customer after reading the error

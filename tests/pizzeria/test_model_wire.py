@@ -36,7 +36,7 @@ async def test_tool_call_round_trip_through_litellm(monkeypatch: pytest.MonkeyPa
     with FakeOllama() as server:
         chat = await _open(_wire_chat_parts(monkeypatch, server.url))
         await chat.say("hola")
-        turn = await chat.say("quiero dos muzzas grandes")
+        turn = await chat.say("quiero dos muzzas grandes como las del finde")
         assert lines(await chat.state()) == {("muzzarella", "grande", 2)}
         assert "Agregué 2 x Muzzarella grande" in turn.reply
         chats = server.chats()
@@ -49,7 +49,7 @@ async def test_tool_call_round_trip_through_litellm(monkeypatch: pytest.MonkeyPa
     }
     assert body["messages"][0]["role"] == "system" and "Pedido actual" in body["messages"][0]["content"]
     last = body["messages"][-1]
-    assert (last["role"], last["content"]) == ("user", "quiero dos muzzas grandes")
+    assert (last["role"], last["content"]) == ("user", "quiero dos muzzas grandes como las del finde")
 
 
 async def test_server_down_gives_an_apology_keeps_state_and_recovers(
@@ -61,14 +61,14 @@ async def test_server_down_gives_an_apology_keeps_state_and_recovers(
     await chat.say("hola")
     before = await chat.state()
     with caplog.at_level(logging.ERROR):
-        turn = await chat.say("quiero dos muzzas grandes")
+        turn = await chat.say("quiero lo de siempre")
     assert turn.reply == MODEL_DOWN
     assert url in caplog.text, "the operator's log line names the model server"
     after = await chat.state()
     assert after["current_order"] == before["current_order"]
     assert after["conversation_phase"] == "TOMANDO_PEDIDO"
     with FakeOllama(port=port):
-        await chat.say("quiero dos muzzas grandes")
+        await chat.say("quiero dos muzzas grandes como las del finde")
     assert lines(await chat.state()) == {("muzzarella", "grande", 2)}
 
 
@@ -88,6 +88,8 @@ async def test_broken_answers_end_the_turn_with_an_apology(monkeypatch: pytest.M
     with FakeOllama(mode=mode, delay_s=delay) as server:
         chat = await _open(_wire_chat_parts(monkeypatch, server.url, timeout=1.0))
         await chat.say("hola")
-        turn = await chat.say("quiero dos muzzas grandes")
+        turn = await chat.say("quiero lo de siempre")
+        named = await chat.say("quiero dos muzzas grandes como las del finde")
     assert turn.reply == MODEL_DOWN
-    assert lines(await chat.state()) == set()
+    assert lines(await chat.state()) == {("muzzarella", "grande", 2)}, "the model failed; the customer's words did not"
+    assert "Muzzarella" in named.reply

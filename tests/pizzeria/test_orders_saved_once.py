@@ -14,7 +14,7 @@ from pizzeria_agent.demo_policy import demo_policy
 from tests.chat import Chat, saved_orders, shared_runner
 from tests.pizzeria.helpers import price
 from tools.jsonstore import StoreError, write_atomic
-from tools.llm.scripted import Reply, Rule, ScriptedLlm, rules
+from tools.llm.scripted import ScriptedLlm
 from tools.pizzeria import operations, stores
 from tools.pizzeria.state import initial_state
 from tools.settings import get_settings
@@ -27,19 +27,15 @@ async def _ready_to_finalize(chat: Chat) -> None:
     await chat.say("sí")
 
 
-DOUBLE_FINALIZE = rules(
-    Rule("finalization_agent", ".*", reply=Reply(calls=[("finalize_order", {}), ("finalize_order", {})])),
-    fallback=demo_policy,
-)
-
-
-async def test_finalize_called_twice_in_one_turn_saves_one_order() -> None:
-    chat = await Chat.open(DOUBLE_FINALIZE, user_id="5491155550103")
+async def test_the_address_saves_one_order_in_code() -> None:
+    chat = await Chat.open(user_id="5491155550103")
     await _ready_to_finalize(chat)
     turn = await chat.say("Belgrano 1500, Quilmes")
+    again = await chat.say("Belgrano 1500, Quilmes")
     orders = saved_orders()
-    assert len(orders) == 1
-    assert turn.reply.count(f"#{orders[0]['order_id']}") >= 1
+    assert len(orders) == 1 and turn.model_calls == 0, "no model call stands between the address and the saved order"
+    assert turn.reply.count(f"#{orders[0]['order_id']}") == 1
+    assert f"#{orders[0]['order_id']}" not in again.reply
 
 
 async def test_finalize_retried_after_a_lost_state_write_returns_the_same_order() -> None:

@@ -1,4 +1,5 @@
-"""The tool that writes the confirmed order, exactly once."""
+"""The tool that writes the confirmed order, exactly once: only the single-agent baseline (`eval/baseline.py`) has it;
+the pizzeria itself saves in code (`pizzeria_agent.flow`)."""
 
 from __future__ import annotations
 

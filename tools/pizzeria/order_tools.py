@@ -8,6 +8,7 @@ from google.adk.tools import ToolContext
 
 from tools.pizzeria import operations, replies
 from tools.pizzeria import order as order_math
+from tools.pizzeria.edits import added_words
 from tools.pizzeria.menu import load_menu
 from tools.pizzeria.quantities import ResolveError, check_quantity, parse_quantity
 from tools.pizzeria.resolver import (
@@ -43,7 +44,14 @@ def _target(item: Any) -> Mention:
     return mentions[0]
 
 
+_BEFORE = "temp:order_kept_before"
+
+
 def _save(ctx: ToolContext, order: order_math.Order) -> None:
+    """Write the order; the order as this turn found it is kept once, for "dejala como estaba"."""
+    if ctx.state.get(_BEFORE) != ctx.invocation_id:
+        ctx.state[_BEFORE] = ctx.invocation_id
+        apply(ctx, PizzeriaState.delta(previous_order=ctx.state.get("current_order")))
     apply(ctx, PizzeriaState.delta(current_order=order.to_state()))
 
 
@@ -75,7 +83,7 @@ def add_item_to_order(
     added, repeated = not_yet_added(tool_context, added)
     order = order_math.add(order, added, menu)
     _save(tool_context, order)
-    done = [f"{l.quantity} x {menu.item(l.item_id).name} {menu.size_label(menu.item(l.item_id), l.size).split(' (')[0]}" for l in added]
+    done = added_words(added, menu)
     again = replies.already_added() if repeated and not added else ""
     parts = [replies.added(done) if done else again, *errors]
     result = {"ok": not errors, "message": " ".join(p for p in parts if p), "order": order.one_line()}
@@ -133,9 +141,13 @@ def change_item(item: str, tool_context: ToolContext, size: str = "", quantity: 
         new_qty = parse_quantity(quantity) or None
         if new_qty is not None:
             new_qty = check_quantity(new_qty)
-        order = order_math.change(order, target.item_id, new_size, new_qty, menu)
+        changed = order_math.change(order, target.item_id, new_size, new_qty, menu)
     except ResolveError as exc:
         return finish(tool_context, set(), {"ok": False, "message": f"{exc} {replies.your_order(order.one_line())}"})
+    if changed.lines() == order.lines():  # a tool never reports a change it did not make
+        return finish(tool_context, {target.item_id}, {"ok": True, "message": replies.unchanged(product.name),
+                                                       "followup": _total_line(order), "order": order.one_line()})
+    order = changed
     _save(tool_context, order)
     result = {"ok": True, "message": replies.changed(product.name), "followup": _total_line(order), "order": order.one_line()}
     return finish(tool_context, {target.item_id}, result)

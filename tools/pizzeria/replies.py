@@ -47,6 +47,10 @@ def name_not_understood() -> str:
     return "No entendí tu nombre. ¿Me lo escribís de nuevo? Por ejemplo: «Ana»."
 
 
+def thanks(name: str) -> str:
+    return f"¡Gracias, {first(name)}!"
+
+
 def thanks_for_name(name: str, ordering: bool) -> str:
     return f"¡Gracias, {first(name)}! " + ("¿Algo más?" if ordering else "¿Qué te gustaría pedir?")
 
@@ -72,6 +76,30 @@ def removed(name: str) -> str:
 
 def changed(name: str) -> str:
     return f"Listo, cambié {name}."
+
+
+def swapped(old: str, new: str) -> str:
+    return f"Listo, cambié {old} por {new}."
+
+
+def unchanged(name: str) -> str:
+    return f"{name} ya estaba así."
+
+
+def undone(one_line: str) -> str:
+    return f"Listo, lo dejé como estaba: {one_line}."
+
+
+def nothing_to_undo() -> str:
+    return "No hay ningún cambio para deshacer."
+
+
+def which_line() -> str:
+    return "¿Cuál de los productos del pedido querés cambiar?"
+
+
+def address_kept(address: str) -> str:
+    return f"Anotada la dirección: {address}. Te la confirmo al cerrar el pedido."
 
 
 def total_line(total: int) -> str:

@@ -51,6 +51,7 @@ class Mention:
     quantity: int | None
     start: int  # token index, for ordering
     problem: str | None = None  # why the written quantity cannot be taken ("media muzza")
+    end: int = 0  # token index after the item's words
 
 
 # --------------------------------------------------------------------------- indexes
@@ -192,14 +193,17 @@ def find_mentions(text: str, menu: Menu | None = None) -> list[Mention]:
     [muzzarella/grande/2, fugazzeta/chica/1, coca_cola/1.5l/1].
     """
     menu = menu or load_menu()
-    tokens = normalize(_MINUS.sub("menos ", text)).split()
+    tokens = mention_tokens(text)
     index = _alias_index(menu)
     spans: list[tuple[int, int, str]] = []  # (start, end, item_id)
     pos = 0
     while pos < len(tokens):
         found = _match_at(tokens, pos, index, fuzzy=False) or _match_at(tokens, pos, index, fuzzy=True)
         if found and not (found[1] == 1 and tokens[pos] in FILLER):
-            spans.append((pos, pos + found[1], found[0]))
+            if spans and spans[-1][2] == found[0] and all(t in FILLER for t in tokens[spans[-1][1]:pos]):
+                spans[-1] = (spans[-1][0], pos + found[1], found[0])  # "birra quilmes": one item, two names
+            else:
+                spans.append((pos, pos + found[1], found[0]))
             pos += found[1]
         else:
             pos += 1
@@ -211,7 +215,8 @@ def find_mentions(text: str, menu: Menu | None = None) -> list[Mention]:
         next_start = spans[i + 1][0] if i + 1 < len(spans) else len(tokens)
         after = tokens[end:next_start]
         before = tokens[prev_end:start]
-        size = _first_size(item, after, menu) or _first_size(item, before, menu)
+        counted = max((k + 1 for k, t in enumerate(before) if parse_quantity_word(t) is not None), default=0)
+        size = _first_size(item, after, menu) or _first_size(item, before[counted:], menu)  # "grande y una coca": not its size
         problem = None
         try:
             if "docena" in before or "docenas" in before:
@@ -222,12 +227,25 @@ def find_mentions(text: str, menu: Menu | None = None) -> list[Mention]:
                     quantity = suffix_quantity(after)
         except ResolveError as exc:
             quantity, problem = None, str(exc)
-        mentions.append(Mention(item_id, size, quantity, start, problem))
+        mentions.append(Mention(item_id, size, quantity, start, problem, end))
     return mentions
 
 
 _MINUS = re.compile(r"(?:^|(?<=\s))-(?=\d)")
 """A minus sign written against a number ("-2 muzzas"); a list dash has a space after it."""
+
+
+def mention_tokens(text: str) -> list[str]:
+    """The words of `text` as `find_mentions` reads them (`Mention.start`/`end` index these)."""
+    return normalize(_MINUS.sub("menos ", text)).split()
+
+
+def parse_quantity_word(token: str) -> int | None:
+    """The number one word says ("dos", "2"), else None."""
+    try:
+        return parse_quantity(token)
+    except ResolveError:
+        return None
 
 
 def _dozen(before: list[str], item: MenuItem) -> tuple[str | None, int | None]:

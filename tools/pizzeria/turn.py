@@ -32,8 +32,7 @@ def finish(ctx: ToolContext, handled_item_ids: set[str], result: dict[str, Any])
     Items the customer named but no call has handled yet are returned under
     `pending`, so the model knows to keep going.
     """
-    record = ctx.state.get(_HANDLED) or {}
-    handled = set(record.get(ctx.invocation_id, [])) | handled_item_ids
+    handled = handled_items(ctx.state, ctx.invocation_id) | handled_item_ids
     ctx.state[_HANDLED] = {ctx.invocation_id: sorted(handled)}
     menu = load_menu()
     pending = [m.item_id for m in find_mentions(user_text(ctx), menu) if m.item_id not in handled]
@@ -42,6 +41,11 @@ def finish(ctx: ToolContext, handled_item_ids: set[str], result: dict[str, Any])
     else:
         ctx.actions.skip_summarization = True
     return result
+
+
+def handled_items(state: Any, invocation_id: str) -> set[str]:
+    """The items this invocation's order tools already handled (added, changed, or answered with an error)."""
+    return set((state.get(_HANDLED) or {}).get(invocation_id, []))
 
 
 def not_yet_added(ctx: ToolContext, lines: list[Line]) -> tuple[list[Line], list[Line]]:

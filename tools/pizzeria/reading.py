@@ -1,0 +1,214 @@
+"""The customer's message read into the edit it asks for, in code, before any model is asked.
+
+`read(text)` finds, with the resolver, every item, quantity and size the message names and
+the kind of edit its words ask for: add, remove, change (with the item named or not), swap
+("cambiá la napo por una de jamón") or undo ("no, dejala como estaba"). `Reading.complete`
+says every word was understood, so code may act alone; `find_address` picks out a delivery
+address typed before the address step. Pure and synchronous.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from tools.pizzeria.menu import Menu, MenuItem, load_menu
+from tools.pizzeria.operations import clean_address
+from tools.pizzeria.quantities import FILLER
+from tools.pizzeria.resolver import (
+    Mention,
+    find_mentions,
+    mention_tokens,
+    parse_quantity_word,
+    resolve_size,
+)
+from tools.text import normalize
+
+
+class Kind(StrEnum):
+    ADD = "add"
+    REMOVE = "remove"
+    CHANGE = "change"
+    SWAP = "swap"
+    UNDO = "undo"
+
+
+def _rx(*patterns: str) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(patterns) + r")\b")
+
+
+_UNDO = _rx(r"como estaba\w*", r"deshac\w*", r"deshaz\w*", r"volv\w* atras", r"volve\w* a como", r"como antes",
+            r"lo de antes", r"como era")
+_REMOVE = _rx(r"sac\w*", r"quit\w*", r"elimin\w*", r"borr\w*", r"cancel\w*")
+_SWAP_WORD = _rx(r"por", r"x", r"en vez de", r"en lugar de")
+INSTEAD = re.compile(r"\b(?:en vez de|en lugar de)\b")
+_CHANGE = _rx(r"cambi\w*", r"mejor", r"que sea\w*", r"sea", r"sean", r"hace\w*", r"hacel\w*", r"en realidad", r"eran?",
+              r"perdon", r"corrijo", r"pasal\w*", r"pasa\w* a", r"dejal\w*", r"ponel\w* (?:chica|mediana|grande)",
+              r"no (?:la|el|las|los) \w+$")
+_SET_TO = re.compile(r"\b(?:sean|eran|son|serian|fueran|ponele|poneme|dejala\w*|hacel\w*)\s+(\w+)")
+_NOT_THIS = re.compile(r"(?<=\s)no (?:la |el |las |los |una |un )?\w+")
+"""", no la chica": the size the customer says it is not (never a leading "no,")."""
+GLUE = frozenset(
+    "hola holaa holis buenas buen buenos dia dias tardes noches che que tal como va gracias porfa favor por please plis "
+    "quiero quiere queria quisiera querria queremos dame danos mandame mandanos manda mandar agrega agregame agregale "
+    "agregar agregamos agregue suma sumame sumale sumar pone poneme ponele poner traeme traenos trae traer pedir pido "
+    "pedimos vamos con me nos a para tambien ademas mas otra otro otras otros y e de del la el las los un una unos unas "
+    "uno x si dale ok bueno bue entonces ahora aca eh ah mmm podes podrias puede puedo das da seria serian sea sean "
+    "pizza pizzas empanada empanadas bebida bebidas postre postres gaseosa porcion porciones soy llamo mi nombre es "
+    "tipo onda nomas solo sola solamente cada unidad unidades mandala mandalo mandalas mandalos traela traelo llevala "
+    "llevalo envialo enviala media medio".split()
+)
+"""Words that say nothing beyond the items, sizes and quantities the resolver reads."""
+_EDIT_WORDS = frozenset(
+    "cambia cambiame cambiala cambialo cambiar cambio mejor hacela hacelo hace haceme sean eran era en realidad perdon "
+    "corrijo sacame saca sacala sacalo sacalas sacalos sacar quita quitame quitala elimina borra borrame vez lugar no "
+    "dejala dejalo pasala pasalo ponela ponelo las dos".split()
+)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one customer message asks of the order."""
+
+    kind: Kind | None
+    mentions: list[Mention] = field(default_factory=list)
+    sizes: list[str] = field(default_factory=list)  # size words with no item ("mejor chica"), customer's order
+    quantity: int | None = None  # a number not next to an item ("que sean dos", "una de las dos")
+    of_lines: int | None = None  # "de las dos": the line with that many units
+    replacement: list[str] = field(default_factory=list)  # words after "por" that no item matched ("una de jamón")
+    complete: bool = False  # every word understood: code may act without the model
+    text: str = ""  # normalized
+    text_raw: str = ""
+
+    @property
+    def edits(self) -> bool:
+        """Words that settle an edit other than an add: code acts on them (never a question)."""
+        if "?" in self.text_raw or self.kind in (None, Kind.ADD):
+            return False
+        return self.kind != Kind.CHANGE or bool(self.mentions or self.sizes or self.quantity)
+
+
+def read(text: str, ignore: frozenset[str] = frozenset(), menu: Menu | None = None) -> Reading:
+    """The edit `text` asks for (`ignore`: words already accounted for, e.g. the customer's name)."""
+    menu = menu or load_menu()
+    tokens = mention_tokens(text)
+    norm = " ".join(tokens)
+    mentions = find_mentions(norm, menu)
+    used = {i for m in mentions for i in range(m.start, m.end)}
+    size_words = _size_tokens(menu)
+    leftover = [t for i, t in enumerate(tokens) if i not in used]
+    unknown = [t for t in leftover if t not in GLUE and t not in ignore and t not in size_words and t not in _EDIT_WORDS
+               and parse_quantity_word(t) is None and t not in FILLER]
+    kind = _kind(norm, mentions)
+    sizes, quantity, of_lines = [], None, None
+    if kind in (Kind.CHANGE, Kind.REMOVE):
+        kept = _NOT_THIS.sub(" ", " ".join(leftover))  # the words around the items ("que sean 3")
+        sizes = [] if mentions else _sizes_in(kept, menu)
+        if mentions:  # only a number the words set ("que sean 3"), never "la de 4 pedazos"
+            quantity = next((parse_quantity_word(m.group(1)) for m in _SET_TO.finditer(kept)), None)
+        else:
+            quantity, of_lines = _bare_quantity(kept, sized=bool(sizes))
+    replacement = []
+    if kind == Kind.SWAP and len(mentions) == 1:
+        after = re.split(r"\b(?:por|x)\b", norm, maxsplit=1)
+        replacement = [t for t in (after[1].split() if len(after) > 1 else []) if t not in GLUE and t not in FILLER]
+    if kind == Kind.CHANGE and len(mentions) == 1 and _SWAP_WORD.search(norm) and not _has_size(mentions[0], norm, menu):
+        kind = None  # "cambiá la muzza por ..." with nothing readable after: the model reads it
+    complete = not unknown and kind is not None and "?" not in text  # a problem ("media muzza") is said by code
+    return Reading(kind, mentions, sizes, quantity, of_lines, replacement, complete, norm, text)
+
+
+def _kind(norm: str, mentions: list[Mention]) -> Kind | None:
+    if _UNDO.search(norm):
+        return Kind.UNDO
+    if _REMOVE.search(norm):
+        return Kind.REMOVE
+    if _SWAP_WORD.search(norm) and (len(mentions) == 2 and mentions[0].item_id != mentions[1].item_id
+                                    or len(mentions) == 1 and INSTEAD.search(norm) is None and _CHANGE.search(norm)
+                                    and _after_por_unread(norm, mentions[0])):
+        return Kind.SWAP
+    if _CHANGE.search(norm):
+        return Kind.CHANGE if len(mentions) <= 1 else None
+    return Kind.ADD if mentions else None
+
+
+def _after_por_unread(norm: str, mention: Mention) -> bool:
+    """"cambiá la napo por una de jamón": words after "por" name no size (then they name the new item)."""
+    tokens = norm.split()
+    at = next((i for i in range(mention.end, len(tokens)) if tokens[i] in ("por", "x")), None)
+    if at is None:
+        return False
+    rest = [t for t in tokens[at + 1:] if t not in GLUE and t not in FILLER and parse_quantity_word(t) is None]
+    item = load_menu().item(mention.item_id)
+    return bool(rest) and resolve_size(item, " ".join(rest)) is None
+
+
+def _has_size(mention: Mention, norm: str, menu: Menu) -> bool:
+    return mention.size is not None or resolve_size(menu.item(mention.item_id), norm, menu) is not None
+
+
+def _size_tokens(menu: Menu) -> frozenset[str]:
+    return frozenset(t for c in menu.categories for s_id, s in c.sizes.items()
+                     for alias in [s_id, s.label, *s.aliases] for t in normalize(alias).split())
+
+
+def _sizes_in(norm: str, menu: Menu) -> list[str]:
+    """Size words of any category, in the customer's order ("mejor mediana" -> ["mediana"])."""
+    found = []
+    for token in norm.split():
+        for category in menu.categories:
+            for size_id, size in category.sizes.items():
+                if token in {normalize(a) for a in [size_id, *size.aliases]} and token not in found:
+                    found.append(token)
+    return found
+
+
+def _bare_quantity(norm: str, sized: bool) -> tuple[int | None, int | None]:
+    """("que sean dos" -> 2), ("una de las dos" -> 1 of the line with 2); "una chica" is a size, not a count."""
+    tokens = norm.split()
+    of_lines = None
+    for i in range(len(tokens) - 2):
+        if tokens[i] == "de" and tokens[i + 1] in ("las", "los"):
+            of_lines = parse_quantity_word(tokens[i + 2])
+    for token in tokens:
+        number = parse_quantity_word(token)
+        if number is not None and not (sized and token in ("un", "una", "uno")):
+            return number, of_lines
+    return None, of_lines
+
+
+def replacement_item(words: list[str], like: MenuItem, menu: Menu) -> MenuItem | None:
+    """The one item of `like`'s category whose name starts with one of `words` ("jamón" -> Jamón y morrones)."""
+    found = {i.id: i for i in menu.category_of(like).items for w in words if normalize(i.name).split()[0] == w}
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+# --------------------------------------------------------------------------- an address typed early
+
+_ADDRESS_AT = re.compile(
+    r"(?:^|[\s,.;])(?:mi direcci[oó]n es|direcci[oó]n:?|vivo en|estoy en|(?:es |son |todo )?(?:para|a|en)(?: la calle| calle)?)"
+    r"\s+(?P<address>\S.*)$", re.IGNORECASE)
+_STREET_NUMBER = re.compile(r"[a-z]{2,} (?:n ?|nro ?|numero )?\d{1,5}\b")
+
+
+def find_address(text: str, menu: Menu | None = None) -> tuple[str, str | None]:
+    """(the message without it, the delivery address typed in it), or (text, None)."""
+    if is_address(text, menu):
+        return "", clean_address(text)
+    for match in _ADDRESS_AT.finditer(text):
+        candidate = match.group("address").strip()
+        if is_address(candidate, menu):
+            return text[:match.start()].rstrip(" ,.;"), clean_address(candidate)
+    return text, None
+
+
+def is_address(text: str, menu: Menu | None = None) -> bool:
+    """A street with a number and no item before the number ("Av Cabildo 2040 3ro B", "Mitre 455, Quilmes")."""
+    norm = normalize(text)
+    tokens = norm.split()
+    street = _STREET_NUMBER.search(norm)
+    if clean_address(text) is None or street is None or not tokens or tokens[0] in GLUE or parse_quantity_word(tokens[0]):
+        return False
+    number_at = len(norm[:street.end()].split()) - 1
+    return not any(m.start < number_at for m in find_mentions(norm, menu or load_menu()))
