@@ -56,12 +56,13 @@ CASES: list[tuple[str, str, str, list[Turn], dict[str, Any]]] = [
             ("y sumale una coca de litro y medio que somos un monton", [
                 ("add_item_to_order", {"item": "coca cola", "quantity": 1, "size": "1,5 L"}),
             ]),
-            ("cambiá la muzza a la de 4 pedazos", [("change_item", {"item": "muzzarella", "size": "chica"})]),
+            ("y de postre sumale un flan que somos golosos", [("add_item_to_order", {"item": "flan", "quantity": 1})]),
         ],
         {"conversation_phase": "TOMANDO_PEDIDO",
-         "current_order": {"items": [{"item_id": "muzzarella", "size": "chica", "quantity": 2},
+         "current_order": {"items": [{"item_id": "muzzarella", "size": "grande", "quantity": 2},
                                      {"item_id": "fugazzeta", "size": "chica", "quantity": 1},
-                                     {"item_id": "coca_cola", "size": "1.5l", "quantity": 1}], "total": 31700}},
+                                     {"item_id": "coca_cola", "size": "1.5l", "quantity": 1},
+                                     {"item_id": "flan", "size": "porcion", "quantity": 1}], "total": 45200}},
     ),
     (
         "corrections", "cambiar_tamano_y_sacar", "5491155550103",

@@ -78,7 +78,7 @@ async def test_the_apology_says_the_order_is_kept_only_when_it_has_something(mon
     with FakeOllama(port=port):
         await chat.say("hola")
         await chat.say("quiero dos muzzas grandes")
-    turn = await chat.say("y una coca")  # the model server is down now
+    turn = await chat.say("y algo para tomar para la juntada")  # words code does not read; the model server is down now
     assert turn.reply == model_down(kept=True) and turn.reply.endswith(KEPT)
     assert lines(await chat.state()) == {("muzzarella", "grande", 2)}, "what it says is kept, is"
 
