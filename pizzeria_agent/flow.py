@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pizzeria_agent import asides, checkout_steps
 from pizzeria_agent.routing import Route, looks_like_address
 from pizzeria_agent.specialists import Specialist
 from tools.jsonstore import StoreError
-from tools.pizzeria import operations, replies, stores
+from tools.pizzeria import checkout, operations, replies, stores
 from tools.pizzeria.state import Phase, PizzeriaState, new_order_state
 
 USER, MENU, ORDER, CONFIRM, ADDRESS, FINAL = (
@@ -36,6 +37,8 @@ def _phase(phase: Phase, **extra: Any) -> dict[str, Any]:
 
 
 def plan_turn(st: PizzeriaState, text: str, route: Route) -> Step:
+    if (aside := asides.plan(st, text, route)) is not None:  # questions, thanks, names, closed hours (asides.py)
+        return Step(delta=aside.delta, reply=aside.reply)
     if st.conversation_phase == Phase.SALUDO:
         return _greeting(st, text, route)
     if route == Route.CANCEL:
@@ -48,7 +51,7 @@ def plan_turn(st: PizzeriaState, text: str, route: Route) -> Step:
         case Phase.TOMANDO_PEDIDO:
             return _taking_order(st, text, route)
         case Phase.CONFIRMANDO_PEDIDO:
-            return _confirming(st, route)
+            return _confirming(st, text, route)
         case _:
             return _collecting_address(st, text, route)
 
@@ -88,7 +91,8 @@ def _greeting(st: PizzeriaState, text: str, route: Route) -> Step:
                                        "saved_address": customer.address,
                                        "conversation_phase": Phase.TOMANDO_PEDIDO})
     step = plan_turn(identified, text, route)
-    return Step(delta={**known, **step.delta}, reply=replies.hello(customer.name), agent=step.agent)
+    reply = step.reply if route == Route.NAME else " ".join(r for r in (replies.hello(customer.name), step.reply) if r)
+    return Step(delta={**known, **step.delta}, reply=reply, agent=step.agent)
 
 
 def _taking_order(st: PizzeriaState, text: str, route: Route) -> Step:
@@ -109,12 +113,13 @@ def _back_to_order(st: PizzeriaState) -> dict[str, Any]:
     return _phase(Phase.TOMANDO_PEDIDO, order_confirmed=False, address=None)
 
 
-def _confirming(st: PizzeriaState, route: Route) -> Step:
+def _confirming(st: PizzeriaState, text: str, route: Route) -> Step:
     if route in (Route.AFFIRM, Route.DONE):
         outcome = operations.confirm(st.model_dump())
         if not outcome.ok:
             return Step(delta=_phase(Phase.TOMANDO_PEDIDO), reply=outcome.message)
-        return Step(delta={**outcome.delta, **_phase(Phase.RECOGIENDO_DIRECCION)}, reply=replies.ask_address(st.saved_address))
+        paid = checkout.payment_delta(text)  # "sí, pago con transferencia"
+        return Step(delta={**outcome.delta, **paid, **_phase(Phase.RECOGIENDO_DIRECCION)}, reply=replies.ask_address(st.saved_address))
     if route == Route.NEGATIVE:
         return Step(delta=_back_to_order(st), reply=replies.what_to_change())
     if route == Route.ORDER:
@@ -123,6 +128,9 @@ def _confirming(st: PizzeriaState, route: Route) -> Step:
 
 
 def _collecting_address(st: PizzeriaState, text: str, route: Route) -> Step:
+    if checkout.awaiting_payment(st) and not looks_like_address(text) and (paying := checkout_steps.pay(text, route)):
+        return _checkout(paying)
+    text, paid = checkout.without_payment(text), checkout.payment_delta(text)
     if looks_like_address(text):
         address: str | None = text
     elif route == Route.AFFIRM and st.saved_address:
@@ -136,7 +144,14 @@ def _collecting_address(st: PizzeriaState, text: str, route: Route) -> Step:
     outcome = operations.save_address(st.model_dump(), address)
     if not outcome.ok:
         return Step(reply=outcome.message)
-    return Step(delta={**outcome.delta, **_phase(Phase.FINALIZACION)}, agent=FINAL)
+    return _checkout(checkout_steps.after_address(st.model_copy(update={**outcome.delta, **paid}), {**outcome.delta, **paid}))
+
+
+def _checkout(next_step: checkout_steps.Next) -> Step:
+    """The payment step's result (checkout_steps.py): save now, or say what is missing."""
+    if next_step.save:
+        return Step(delta={**next_step.delta, **_phase(Phase.FINALIZACION)}, agent=FINAL)
+    return Step(delta=next_step.delta, reply=next_step.reply)
 
 
 def after_specialist(st: PizzeriaState, agent: Specialist) -> Step | None:
@@ -149,7 +164,7 @@ def after_specialist(st: PizzeriaState, agent: Specialist) -> Step | None:
         if st.changes_requested:
             return Step(delta=_phase(Phase.TOMANDO_PEDIDO, changes_requested=False))
     if agent == ADDRESS and st.address and st.conversation_phase == Phase.RECOGIENDO_DIRECCION:
-        return Step(delta=_phase(Phase.FINALIZACION), agent=FINAL)
+        return _checkout(checkout_steps.after_address(st, {}))
     if agent == FINAL and st.finalized_order_key and st.finalized_order_key == st.order_key:
         return Step(delta={**new_order_state(), **_phase(Phase.TOMANDO_PEDIDO)})
     return None

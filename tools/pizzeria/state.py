@@ -42,6 +42,7 @@ class PizzeriaState(ChannelState):
     last_order_id: int | None = None
     saved_address: str | None = None  # the customer's address on file, offered at delivery
     changes_requested: bool = False  # set by the confirmation agent's request_changes
+    payment_method: str | None = None  # the payment method's id (pizzeria.json), asked before saving
 
 
 def initial_state(user_id: str) -> dict[str, Any]:
@@ -56,5 +57,5 @@ def new_order_state() -> dict[str, Any]:
     """Delta that starts an empty order (after finalizing or cancelling)."""
     return PizzeriaState.delta(
         current_order={"items": [], "total": 0}, address=None, order_confirmed=False, changes_requested=False,
-        order_key=uuid.uuid4().hex,
+        payment_method=None, order_key=uuid.uuid4().hex,
     )
