@@ -140,7 +140,7 @@ def _collecting_address(st: PizzeriaState, text: str, route: Route) -> Step:
     elif route == Route.NEGATIVE:
         return Step(delta=_back_to_order(st), reply=replies.what_to_change())
     else:
-        return Step(agent=ADDRESS)
+        return Step(delta=paid, agent=ADDRESS)
     outcome = operations.save_address(st.model_dump(), address)
     if not outcome.ok:
         return Step(reply=outcome.message)

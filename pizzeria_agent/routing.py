@@ -104,7 +104,8 @@ def classify(text: str) -> Route:
         return Route.REPEAT
     if _NAME.match(norm) and not mentions and introduced_name(text):
         return Route.NAME
-    if not mentions and not _ORDER_VERBS.search(norm) and info_topic(norm) and (is_question or len(words) <= 6):
+    if (not mentions and not _ORDER_VERBS.search(norm) and info_topic(norm) and not looks_like_address(text)
+            and (is_question or (len(words) <= 6 and not _AFFIRM.match(norm)))):
         return Route.INFO
     if (is_question or _MENU_WORDS.search(norm)) and not _ORDER_VERBS.search(norm):
         return Route.MENU

@@ -79,6 +79,7 @@ async def test_markup_in_an_address_is_stripped() -> None:
     await chat.say("eso es todo")
     await chat.say("sí")
     await chat.say("<script>alert(1)</script>Av. Rivadavia 5000")
+    await chat.say("efectivo")
     from tests.chat import saved_orders
 
     (order,) = saved_orders()
