@@ -70,7 +70,7 @@ async def test_a_call_repeated_in_one_response_runs_once() -> None:
                                  fallback=demo_policy), user_id=KNOWN)
     for text in ("hola", "una muzza grande", "eso es todo", "sí"):
         await chat.say(text)
-    turn = await chat.say("Belgrano 1500, Quilmes")
+    turn = await chat.say("Belgrano 1500, Quilmes, pago en efectivo")
     assert [name for name, _ in turn.tool_calls].count("finalize_order") == 1
     assert len(saved_orders()) == 1 and "Perdón" not in turn.reply
 
@@ -102,7 +102,7 @@ async def test_text_claiming_an_action_no_tool_took_is_asked_again() -> None:
     chat = await Chat.open(rules(Rule("finalization_agent", ".*", reply=_claims_then_calls), fallback=demo_policy), user_id=KNOWN)
     for text in ("hola", "una muzza grande", "eso es todo", "sí"):
         await chat.say(text)
-    turn = await chat.say("Belgrano 1500, Quilmes")
+    turn = await chat.say("Belgrano 1500, Quilmes, pago en efectivo")
     assert len(saved_orders()) == 1, "asked again, the model called finalize_order"
     assert turn.model_calls == 2 and "Listo! Tu pedido quedó" not in turn.reply
 

@@ -115,7 +115,7 @@ def test_a_conversation_alternating_between_two_processes(two_services: tuple[st
     customer = f"54911{uuid.uuid4().int % 10**8:08d}"
     headers = {"Authorization": f"Bearer {token(customer)}"}
     turns = ["hola", "me llamo Lucía", "dos muzzas grandes y una coca de litro y medio", "sacá una muzza", "eso es todo", "sí",
-             "Av. Rivadavia 5000, 3° A"]
+             "Av. Rivadavia 5000, 3° A", "transferencia"]
     results = []
     for i, text_ in enumerate(turns):
         base = first if i % 2 == 0 else second
