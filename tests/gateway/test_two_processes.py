@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tests.gateway import payloads
 from tests.gateway.conftest import APP_SECRET, SECRET, token
 from tests.gateway.fake_graph import FakeGraph
-from tools.settings import REPO_ROOT
+from tools.settings import REPO_ROOT, TRIAL_MOMENT
 
 PG = "postgresql+asyncpg://root@127.0.0.1:5432/test"
 
@@ -70,6 +70,7 @@ def _start_two(tmp_path: Path, fake_graph: FakeGraph) -> Iterator[tuple[str, str
         "DATABASE_SCHEMA": schema,
         "SESSION_DB_URL": PG,
         "PIZZERIA_DATA_DIR": str(data_dir),
+        "PIZZERIA_NOW": TRIAL_MOMENT,
         "CHROMA_PATH": str(tmp_path / "chroma"),
         "JWT_SECRET": SECRET,
         "WHATSAPP_APP_SECRET": APP_SECRET,
