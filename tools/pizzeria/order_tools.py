@@ -6,7 +6,7 @@ from typing import Any
 
 from google.adk.tools import ToolContext
 
-from tools.pizzeria import operations, replies
+from tools.pizzeria import details, operations, replies
 from tools.pizzeria import order as order_math
 from tools.pizzeria.menu import load_menu
 from tools.pizzeria.quantities import ResolveError, check_quantity, parse_quantity
@@ -14,7 +14,6 @@ from tools.pizzeria.resolver import (
     Line,
     Mention,
     find_mentions,
-    resolve_line,
     resolve_size,
     unknown_item_message,
 )
@@ -69,13 +68,14 @@ def add_item_to_order(
     for name, qty, sz in _as_requests(item, quantity, size):
         attempted |= {m.item_id for m in find_mentions(str(name or ""), menu)}
         try:
-            added += resolve_line(name, qty, sz, menu)
+            added += details.resolve(name, qty, sz, menu)  # with half-and-half and line notes
         except ResolveError as exc:
             errors.append(str(exc))
     added, repeated = not_yet_added(tool_context, added)
     order = order_math.add(order, added, menu)
     _save(tool_context, order)
-    done = [f"{l.quantity} x {menu.item(l.item_id).name} {menu.size_label(menu.item(l.item_id), l.size).split(' (')[0]}" for l in added]
+    done = [order_math.priced([l], menu).items[0].describe() if l.halves or l.note else
+            f"{l.quantity} x {menu.item(l.item_id).name} {menu.size_label(menu.item(l.item_id), l.size).split(' (')[0]}" for l in added]
     again = replies.already_added() if repeated and not added else ""
     parts = [replies.added(done) if done else again, *errors]
     result = {"ok": not errors, "message": " ".join(p for p in parts if p), "order": order.one_line()}

@@ -62,6 +62,10 @@ def added(lines: list[str]) -> str:
     return f"Agregué {', '.join(lines)}."
 
 
+def half_and_half(first_half: str, second_half: str) -> str:
+    return f"Mitad {first_half} y mitad {second_half}"
+
+
 def already_added() -> str:
     return "Eso ya lo agregué."
 
