@@ -46,4 +46,6 @@ async def test_goodbye_while_the_payment_is_asked_saves_nothing() -> None:
 async def test_a_goodbye_as_the_first_message_asks_nothing() -> None:
     chat = await Chat.open(user_id=KNOWN)
     turn = await chat.say("chau gracias")
-    assert turn.model_calls == 0 and "nombre" not in turn.reply
+    state = await chat.state()
+    assert turn.model_calls == 0 and "Hola" not in turn.reply and lines(state) == set()
+    assert state["conversation_phase"] == "SALUDO", "nothing started: the next message is a first message again"
