@@ -47,6 +47,17 @@ def plan(st: PizzeriaState, text: str, route: Route) -> Aside | None:
     return None
 
 
+def along_with_order(st: PizzeriaState, text: str) -> Aside | None:
+    """A question asked in the same message as an order: its answer, said before the order's ("dos muzzas, ¿llegan a Palermo?").
+
+    A payment method named there is kept for the checkout.
+    """
+    topic = info_topic(text)
+    if topic is None:
+        return None
+    return Aside(delta=checkout.payment_delta(text) if topic == Topic.PAYMENT else {}, reply=_answer(st, topic, text))
+
+
 def _answer(st: PizzeriaState, topic: Topic | None, text: str) -> str:
     match topic:
         case Topic.HOURS:

@@ -106,6 +106,8 @@ def _taking_order(st: PizzeriaState, text: str, route: Route) -> Step:
         return Step(delta=_phase(Phase.CONFIRMANDO_PEDIDO, changes_requested=False), reply=replies.summary(order))
     if route == Route.GREETING:
         return Step(reply=replies.hello_again(st.user_name))
+    if (aside := asides.along_with_order(st, text)) is not None:  # "dos muzzas, ¿llegan a Palermo?" (asides.py)
+        return Step(delta=aside.delta, reply=aside.reply, agent=ORDER)
     return Step(agent=ORDER)
 
 

@@ -107,6 +107,8 @@ def classify(text: str) -> Route:
     if (not mentions and not _ORDER_VERBS.search(norm) and info_topic(norm) and not looks_like_address(text)
             and (is_question or (len(words) <= 6 and not _AFFIRM.match(norm)))):
         return Route.INFO
+    if mentions and info_topic(norm) and not _MENU_WORDS.search(norm):
+        return Route.ORDER  # "y dos de carne, ¿llegan a Palermo?": the order, with the answer in front (asides.py)
     if (is_question or _MENU_WORDS.search(norm)) and not _ORDER_VERBS.search(norm):
         return Route.MENU
     if _NEGATIVE.match(norm) and not mentions and len(words) <= 8:

@@ -82,3 +82,17 @@ async def test_a_known_customer_asking_about_delivery_first_can_order_next() -> 
     assert turn.model_calls == 0
     await chat.say("entonces una fuga grande")
     assert lines(await chat.state()) == {("fugazzeta", "grande", 1)}
+
+
+async def test_a_question_in_the_same_message_as_the_order_is_answered_and_the_order_taken() -> None:
+    chat = await chat_with_order(order="una muzza grande")
+    turn = await chat.say("y dos empanadas de carne, hacen envios a palermo?")
+    assert ("empanada_carne", "unidad", 2) in lines(await chat.state()) and "1.500" in turn.reply
+
+
+async def test_a_payment_named_with_the_order_is_not_asked_again() -> None:
+    chat = await chat_with_order(order="quiero una napo grande, pago con transferencia")
+    for text in ("eso es todo", "si", "Humboldt 1500"):
+        await chat.say(text)
+    (order,) = saved_orders()
+    assert order["payment_method"] == "transferencia"
