@@ -193,6 +193,7 @@ def test_sigkill_during_finalize_never_duplicates_or_corrupts(data_dir: Path, st
         "current_order": {"items": [{"item_id": "muzzarella", "size": "grande", "quantity": 1}], "total": 0},
         "order_confirmed": True,
         "address": "Belgrano 1500",
+        "payment_method": "efectivo",
         "user_name": "Carlos",
     }
     child = _run_child(state, PAUSES[step])
