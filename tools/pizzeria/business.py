@@ -110,7 +110,7 @@ class Business(BaseModel):
 
     def address_zone(self, address: str) -> Zone | None:
         """The zone an address names after its street and number ("Cabildo 2040, Belgrano"; not "Belgrano 1500")."""
-        match = re.search(r"\d", address)
+        match = re.search(r"[^\W\d_]{2,}\.?\s+(?:n\s?|nro\.?\s?|numero\s)?\d{1,5}\b", address, re.IGNORECASE)
         return self.zone_in(address[match.end():]) if match else None
 
     def payment_in(self, text: str) -> PaymentMethod | None:

@@ -23,8 +23,8 @@ def resolve(item: object, quantity: object = None, size: object = None, menu: Me
     """`resolve_line` for an add, with halves and notes read from the same words (ResolveError as it raises)."""
     menu = menu or load_menu()
     text = str(item or "")
-    clean = without_notes(text, menu)
-    lines = _halves(clean, quantity, size, menu) or resolve_line(clean, quantity, size, menu)
+    clean = without_notes(text, menu) if find_notes(text, menu) else text  # the customer's own words where nothing was cut
+    lines = _halves(normalize(clean), quantity, size, menu) or resolve_line(clean, quantity, size, menu)
     return _with_notes(lines, text, menu)
 
 
