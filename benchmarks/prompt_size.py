@@ -40,7 +40,7 @@ from google.genai import types
 from benchmarks.turn_overhead import agent, pct, use_fresh_shop
 from tools.llm.scripted import ScriptedLlm, View
 from tools.llm.tokens import count_tokens
-from tools.settings import get_settings
+from tools.settings import TRIAL_MOMENT, get_settings
 
 LIMIT = 2048
 TARGET_P95 = 1500
@@ -51,7 +51,7 @@ REALISTIC = {
     "pizzeria": [  # a new customer; with the demo policy it reaches every specialist, with 3 items ordered
         "hola", "123", "me llamo Ana", "dos muzzas grandes y una fugazzeta chica, y una coca de litro y medio",
         "¿qué empanadas tienen?", "y otra coca de litro y medio", "eso es todo", "mmm", "eso es todo", "sí",
-        "mandalo a lo de mi vieja", "Av. Corrientes 1234, 5° B",
+        "mandalo a lo de mi vieja", "Av. Corrientes 1234, 5° B", "efectivo",
     ],
     "ecommerce": [  # a customer mid-conversation; every specialist twice, so the second call can reuse the first's prefix
         "hola", "donde esta mi pedido #4581230", "que categorias tienen?", "y de audio que categorias hay?",
@@ -115,6 +115,7 @@ async def replayed(agent_name: str) -> list[View]:
     for eval_set, case in load_cases(agent_name):
         if agent_name == "pizzeria":  # each case starts from the seed data
             os.environ["PIZZERIA_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-pizzeria-")
+            os.environ.setdefault("PIZZERIA_NOW", TRIAL_MOMENT)  # measured while the pizzeria is open
             get_settings.cache_clear()
         model = ScriptedLlm(policy=replay_policy(case))
         await run_case(eval_set, case, agent(agent_name).build, f"{agent_name}_agent", model=model)
@@ -187,6 +188,7 @@ def percentile_table(by_agent: dict[str, list[View]]) -> list[str]:
 async def main(agent_names: tuple[str, ...] = ("pizzeria", "ecommerce"), fresh_shop: bool = True, evals: bool = True) -> int:
     """Print both tables; 1 if any request is over `LIMIT` tokens. `fresh_shop=False` uses the configured shop."""
     os.environ["PIZZERIA_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-pizzeria-")
+    os.environ.setdefault("PIZZERIA_NOW", TRIAL_MOMENT)  # measured while the pizzeria is open
     get_settings.cache_clear()
     if "ecommerce" in agent_names and fresh_shop:
         await use_fresh_shop(Path(tempfile.mkdtemp(prefix="bench-shop-")))

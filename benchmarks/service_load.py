@@ -26,7 +26,7 @@ import psutil
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tools.settings import REPO_ROOT
+from tools.settings import REPO_ROOT, TRIAL_MOMENT
 
 PG = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
 SECRET = "benchmark-secret-0123456789abcdef0123456789"
@@ -93,7 +93,7 @@ def run(backend: str, processes: int, conversations: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         schema = f"bench_{uuid.uuid4().hex[:8]}"
         env = {**os.environ, "LLM_MODEL": "scripted", "JWT_SECRET": SECRET, "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-               "PIZZERIA_DATA_DIR": f"{tmp}/pizzeria", "CHROMA_PATH": f"{tmp}/chroma", "LOG_LEVEL": "WARNING",
+               "PIZZERIA_DATA_DIR": f"{tmp}/pizzeria", "PIZZERIA_NOW": os.environ.get("PIZZERIA_NOW") or TRIAL_MOMENT, "CHROMA_PATH": f"{tmp}/chroma", "LOG_LEVEL": "WARNING",
                "DATA_KEYS": "", "KEYS_PATH": f"{tmp}/keys.json"}
         if backend == "sqlite":
             env |= {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/shop.db", "SESSION_DB_URL": f"sqlite+aiosqlite:///{tmp}/sessions.db"}

@@ -31,7 +31,7 @@ import psutil
 
 from benchmarks.turn_overhead import PG_URL, agent, drop_app
 from gateway.sessions import CachedDatabaseSessionService, create_session_service
-from tools.settings import REPO_ROOT, get_settings
+from tools.settings import REPO_ROOT, TRIAL_MOMENT, get_settings
 
 TURNS = ["hola", "¿qué empanadas tienen?", "dos muzzas grandes y una coca de litro y medio"]
 WARM_UP = 20
@@ -95,6 +95,7 @@ def child(mode: str, url: str, app: str, sessions: int) -> dict[str, Any]:
 async def main(sessions: int = 1000, backends: tuple[str, ...] = ("memory", "sqlite", "postgresql")) -> list[dict[str, Any]]:
     """Run each backend in child processes and print the table."""
     os.environ["PIZZERIA_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-pizzeria-")
+    os.environ.setdefault("PIZZERIA_NOW", TRIAL_MOMENT)  # measured while the pizzeria is open
     get_settings.cache_clear()
     urls = {"memory": "memory://", "sqlite": f"sqlite+aiosqlite:///{tempfile.mkdtemp()}/sessions.db", "postgresql": PG_URL}
     rows: list[dict[str, Any]] = []

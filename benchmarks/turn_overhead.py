@@ -42,12 +42,12 @@ from sqlalchemy import delete, event
 
 from gateway.sessions import create_session_service
 from tools.llm.scripted import Policy, ScriptedLlm
-from tools.settings import get_settings
+from tools.settings import TRIAL_MOMENT, get_settings
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
 PIZZERIA_TURNS = [
     "hola", "me llamo Ana", "dos muzzas grandes y una fugazzeta chica, y una coca de litro y medio",
-    "¿qué empanadas tienen?", "sacá la fugazzeta", "eso es todo", "sí", "Av. Corrientes 1234, 5° B",
+    "¿qué empanadas tienen?", "sacá la fugazzeta", "eso es todo", "sí", "Av. Corrientes 1234, 5° B", "efectivo",
 ]
 SHOP_CUSTOMER = "5491160000001"  # a seeded customer with orders
 SHOP_TURNS = [
@@ -185,6 +185,7 @@ async def main(conversations: int = 30, agent_names: tuple[str, ...] = ("pizzeri
                baseline: bool = False, fresh_shop: bool = True) -> list[Result]:
     """Run and print the table. `fresh_shop=False` uses the shop the environment already points at."""
     os.environ["PIZZERIA_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-pizzeria-")
+    os.environ.setdefault("PIZZERIA_NOW", TRIAL_MOMENT)  # measured while the pizzeria is open
     get_settings.cache_clear()
     if "ecommerce" in agent_names and fresh_shop:
         await use_fresh_shop(Path(tempfile.mkdtemp(prefix="bench-shop-")))

@@ -44,7 +44,7 @@ from eval.sloppy import SloppyPolicy, differences_from_replay
 from tools.llm.models import build_model
 from tools.llm.preflight import require_model_server
 from tools.llm.scripted import ScriptedLlm
-from tools.settings import get_settings
+from tools.settings import TRIAL_MOMENT, get_settings
 
 AGENTS = {"pizzeria": "pizzeria_agent", "ecommerce": "ecommerce_agent"}
 """Eval directory -> app name."""
@@ -71,7 +71,9 @@ def environment(**values: str) -> Iterator[None]:
 
 @contextlib.asynccontextmanager
 async def fresh_pizzeria() -> AsyncIterator[None]:
-    with tempfile.TemporaryDirectory() as data_dir, environment(PIZZERIA_DATA_DIR=data_dir):
+    with tempfile.TemporaryDirectory() as data_dir, environment(
+        PIZZERIA_DATA_DIR=data_dir, PIZZERIA_NOW=os.environ.get("PIZZERIA_NOW") or TRIAL_MOMENT,
+    ):
         yield
 
 

@@ -42,8 +42,8 @@ def _instruction(ctx: ReadonlyContext) -> str:
         "la cantidad y el tamaño; para sacar algo remove_item_from_order; para cambiar tamaño o cantidad change_item; "
         "get_current_order muestra el pedido. Cuando termine de pedir, mostrale el pedido y preguntale si lo confirma: "
         "si dice que sí, confirm_order; si quiere cambiar algo, request_changes. Con el pedido confirmado pedile la "
-        "dirección y guardala con save_address (si tiene una guardada y la confirma, usá esa). Con pedido confirmado y "
-        "dirección, llamá a finalize_order. Hablás en español rioplatense, breve y amable. Nunca inventes precios.\n"
+        "dirección y guardala con save_address (si tiene una guardada y la confirma, usá esa). Preguntale cómo paga. "
+        "Con pedido confirmado, dirección y forma de pago, llamá a finalize_order con la forma de pago. Hablás en español rioplatense, breve y amable. Nunca inventes precios.\n"
         f"Cliente: {st.user_name or 'sin nombre'}.{address} Pedido actual: {order.one_line()}."
     )
 

@@ -12,6 +12,7 @@ import re
 
 from pizzeria_agent.specialists import Specialist
 from tools.llm.scripted import Reply, View
+from tools.pizzeria.notes import without_notes
 from tools.text import normalize
 
 _REMOVE = re.compile(r"\b(sac\w*|quit\w*|elimin\w*|cancel\w*|borr\w*|sin)\b")
@@ -36,7 +37,7 @@ def demo_policy(view: View) -> Reply | None:
             category = next((c for c in _CATEGORIES if c[:-1] in norm), "")
             return Reply.call("get_menu", category=category)
         case Specialist.ORDER:
-            if _REMOVE.search(norm):
+            if _REMOVE.search(without_notes(norm)):  # "sin aceitunas" is a note, not a removal
                 return Reply.call("remove_item_from_order", item=text)
             if _CHANGE.search(norm):
                 return Reply.call("change_item", item=text, size=text)

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pizzeria_agent import asides, checkout_steps
 from pizzeria_agent.routing import Route, looks_like_address
 from pizzeria_agent.specialists import Specialist
 from tools.jsonstore import StoreError
-from tools.pizzeria import operations, replies, stores
+from tools.pizzeria import checkout, operations, replies, stores
 from tools.pizzeria.edits import apply_reading
 from tools.pizzeria.reading import find_address, read
 from tools.pizzeria.state import Phase, PizzeriaState, new_order_state
@@ -38,6 +39,8 @@ def _phase(phase: Phase, **extra: Any) -> dict[str, Any]:
 
 
 def plan_turn(st: PizzeriaState, text: str, route: Route) -> Step:
+    if (aside := asides.plan(st, text, route)) is not None:  # questions, thanks, names, closed hours (asides.py)
+        return Step(delta=aside.delta, reply=aside.reply)
     if st.conversation_phase == Phase.SALUDO:
         return _greeting(st, text, route)
     if route == Route.CANCEL:
@@ -95,7 +98,8 @@ def _greeting(st: PizzeriaState, text: str, route: Route) -> Step:
                                        "saved_address": customer.address,
                                        "conversation_phase": Phase.TOMANDO_PEDIDO})
     step = plan_turn(identified, text, route)
-    return Step(delta={**known, **step.delta}, reply=replies.hello(customer.name), agent=step.agent)
+    reply = step.reply if route == Route.NAME else " ".join(r for r in (replies.hello(customer.name), step.reply) if r)
+    return Step(delta={**known, **step.delta}, reply=reply, agent=step.agent)
 
 
 def _taking_order(st: PizzeriaState, text: str, route: Route) -> Step:
@@ -109,7 +113,12 @@ def _taking_order(st: PizzeriaState, text: str, route: Route) -> Step:
         return Step(delta=_phase(Phase.CONFIRMANDO_PEDIDO, changes_requested=False), reply=replies.summary(order))
     if route == Route.GREETING:
         return Step(reply=replies.hello_again(st.user_name))
-    return _edit(st, text)
+    aside = asides.along_with_order(st, text)  # "dos muzzas, ¿llegan a Palermo?" (asides.py)
+    if aside is None:
+        return _edit(st, text)
+    step = _edit(st, asides.order_words(text))
+    return Step(delta={**aside.delta, **step.delta}, reply=" ".join(p for p in (aside.reply, step.reply) if p),
+                agent=step.agent)
 
 
 def _edit(st: PizzeriaState, text: str, back: dict[str, Any] | None = None) -> Step:
@@ -145,7 +154,8 @@ def _confirming(st: PizzeriaState, text: str, route: Route) -> Step:
         outcome = operations.confirm(st.model_dump())
         if not outcome.ok:
             return Step(delta=_phase(Phase.TOMANDO_PEDIDO), reply=outcome.message)
-        return Step(delta={**outcome.delta, **_phase(Phase.RECOGIENDO_DIRECCION)}, reply=replies.ask_address(st.saved_address))
+        paid = checkout.payment_delta(text)  # "sí, pago con transferencia"
+        return Step(delta={**outcome.delta, **paid, **_phase(Phase.RECOGIENDO_DIRECCION)}, reply=replies.ask_address(st.saved_address))
     if route == Route.NEGATIVE:
         return Step(delta=_back_to_order(st), reply=replies.what_to_change())
     if route == Route.ORDER:
@@ -154,6 +164,9 @@ def _confirming(st: PizzeriaState, text: str, route: Route) -> Step:
 
 
 def _collecting_address(st: PizzeriaState, text: str, route: Route) -> Step:
+    if checkout.awaiting_payment(st) and not looks_like_address(text) and (paying := checkout_steps.pay(text, route)):
+        return _checkout(st, paying)
+    text, paid = checkout.without_payment(text), checkout.payment_delta(text)
     if looks_like_address(text):
         address: str | None = text
     elif route == Route.AFFIRM and st.saved_address:
@@ -163,11 +176,19 @@ def _collecting_address(st: PizzeriaState, text: str, route: Route) -> Step:
     elif route == Route.NEGATIVE:
         return Step(delta=_back_to_order(st), reply=replies.what_to_change())
     else:
-        return Step(agent=ADDRESS)
+        return Step(delta=paid, agent=ADDRESS)
     outcome = operations.save_address(st.model_dump(), address)
     if not outcome.ok:
         return Step(reply=outcome.message)
-    return _finalize(st, outcome.delta)
+    return _checkout(st, checkout_steps.after_address(st.model_copy(update={**outcome.delta, **paid}),
+                                                      {**outcome.delta, **paid}))
+
+
+def _checkout(st: PizzeriaState, next_step: checkout_steps.Next) -> Step:
+    """The payment step's result (checkout_steps.py): save now, in code, or say what is missing."""
+    if next_step.save:
+        return _finalize(st, next_step.delta)
+    return Step(delta=next_step.delta, reply=next_step.reply)
 
 
 def after_specialist(st: PizzeriaState, agent: Specialist) -> Step | None:
@@ -180,5 +201,5 @@ def after_specialist(st: PizzeriaState, agent: Specialist) -> Step | None:
         if st.changes_requested:
             return Step(delta=_phase(Phase.TOMANDO_PEDIDO, changes_requested=False))
     if agent == ADDRESS and st.address and st.conversation_phase == Phase.RECOGIENDO_DIRECCION:
-        return _finalize(st, {})
+        return _checkout(st, checkout_steps.after_address(st, {}))
     return None

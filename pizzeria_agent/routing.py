@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from tools.pizzeria.operations import clean_address
+from tools.pizzeria.operations import clean_address, introduced_name
 from tools.pizzeria.reading import Kind, find_address, read
 from tools.pizzeria.resolver import find_mentions
 from tools.text import normalize
@@ -23,9 +23,20 @@ class Route(StrEnum):
     ORDER = "order"  # add / remove / change items
     AFFIRM = "affirm"  # yes
     NEGATIVE = "negative"  # no / I want to change something
-    GREETING = "greeting"  # hello / thanks, nothing else
+    GREETING = "greeting"  # hello, nothing else
     ADDRESS = "address"  # only a delivery address, typed before it was asked
+    INFO = "info"  # hours, delivery, payment or the order's status (`info_topic`): answered from data
+    FAREWELL = "farewell"  # thanks / bye, nothing else
+    NAME = "name"  # "me llamo Lucía", "no, soy Lucía": the customer's name (or a correction of it)
+    REPEAT = "repeat"  # "lo mismo que la otra vez": the customer's last saved order again
     UNKNOWN = "unknown"
+
+
+class Topic(StrEnum):
+    HOURS = "hours"
+    DELIVERY = "delivery"
+    PAYMENT = "payment"
+    STATUS = "status"
 
 
 def _rx(*patterns: str) -> re.Pattern[str]:
@@ -55,7 +66,30 @@ _AFFIRM = re.compile(
 )
 _NEGATIVE = re.compile(r"^(?:no|nop|nah|espera|pará|para|momento|un momento|quiero cambiar|cambiar|me falta|falta|agregar|modificar)\b")
 _STREET_NUMBER = re.compile(r"[a-z]{2,} (?:n ?|nro ?|numero )?\d{1,5}\b")
-_GREETING = _rx(r"hola+", r"buenas", r"buen dia", r"buenos dias", r"buenas tardes", r"buenas noches", r"que tal", r"gracias", r"muchas gracias", r"holis", r"hey", r"como va", r"como andas")
+_GREETING = _rx(r"hola+", r"buenas", r"buen dia", r"buenos dias", r"buenas tardes", r"buenas noches", r"que tal", r"holis", r"hey", r"como va", r"como andas")
+_FAREWELL = _rx(
+    r"gracia\w*", r"grax", r"chau+", r"chao", r"adios", r"hasta luego", r"hasta manana", r"nos vemos", r"saludos", r"abrazo",
+    r"bye", r"mil gracias", r"genio\w*", r"capo\w*",
+)
+_REPEAT = _rx(r"lo mismo que (?:la )?(?:otra|ultima) vez", r"lo (?:mismo|de siempre)", r"(?:el|lo) (?:mismo )?(?:pedido )?de (?:la )?(?:otra|ultima) vez",
+              r"lo mismo que (?:el|la) (?:pedido )?(?:anterior|ultim[oa])", r"repeti\w* (?:el|mi) (?:ultimo )?pedido", r"el pedido de siempre", r"lo de la otra vez")
+_NAME = re.compile(r"^(?:(?:hola|buenas|che|no|perdon|en realidad|ah)\s+)*(?:me llamo|mi nombre es|soy)\b")
+_TOPICS = (
+    (Topic.STATUS, _rx(r"(?:como va|donde esta|que pasa con|y) (?:mi|el) pedido", r"mi pedido", r"cuanto (?:tarda\w*|demora\w*|falta\w*|tiempo)",
+                       r"ya salio", r"(?:esta|viene) en camino", r"a que hora (?:llega|viene)\w*", r"tarda\w*", r"demora\w*", r"ya (?:viene|llega)\w*")),
+    (Topic.DELIVERY, _rx(r"envio\w*", r"envian", r"delivery", r"zona\w*", r"reparto", r"barrio\w*",
+                         r"(?:llegan|llegas|llega|mandan|mandas|entregan|reparten|van) (?:a|hasta|por)")),
+    (Topic.PAYMENT, _rx(r"pag\w*", r"abon\w*", r"transferencia\w*", r"transfe\w*", r"efectivo", r"tarjeta\w*", r"mercado ?pago", r"debito",
+                        r"credito", r"alias", r"cbu", r"posnet", r"medios? de pago")),
+    (Topic.HOURS, _rx(r"horario\w*", r"hora\w*", r"abren", r"abris", r"cierran", r"cerras", r"abiert\w*", r"cerrad\w*", r"atienden",
+                      r"que dias", r"hasta (?:que|q) hora")),
+)
+
+
+def info_topic(text: str) -> Topic | None:
+    """What a question about the pizzeria (not the menu) is about, if it is one."""
+    norm = normalize(text)
+    return next((topic for topic, pattern in _TOPICS if pattern.search(norm)), None)
 
 
 def classify(text: str) -> Route:
@@ -73,6 +107,15 @@ def classify(text: str) -> Route:
     if reading.edits:
         return Route.ORDER  # "que sean dos", "mejor hacela chica", "la grande, no la chica"
     is_question = "?" in text or bool(_QUESTION_START.match(norm))
+    if _REPEAT.search(norm) and not mentions:
+        return Route.REPEAT
+    if _NAME.match(norm) and not mentions and introduced_name(text):
+        return Route.NAME
+    if (not mentions and not _ORDER_VERBS.search(norm) and info_topic(norm) and not looks_like_address(text)
+            and (is_question or (len(words) <= 6 and not _AFFIRM.match(norm)))):
+        return Route.INFO
+    if mentions and info_topic(norm) and not _MENU_WORDS.search(norm):
+        return Route.ORDER  # "y dos de carne, ¿llegan a Palermo?": the order, with the answer in front (asides.py)
     if (is_question or _MENU_WORDS.search(norm)) and not _ORDER_VERBS.search(norm):
         return Route.MENU
     if _NEGATIVE.match(norm) and not mentions and len(words) <= 8:
@@ -85,8 +128,10 @@ def classify(text: str) -> Route:
         return Route.DONE
     if _AFFIRM.match(norm) and len(words) <= 6:
         return Route.AFFIRM
-    if _GREETING.search(norm) and len(words) <= 5:
+    if _GREETING.search(norm) and len(words) <= 5 and not _FAREWELL.search(norm):
         return Route.GREETING
+    if _FAREWELL.search(norm) and len(words) <= 8:
+        return Route.FAREWELL
     if find_address(text)[1]:
         return Route.ADDRESS
     return Route.UNKNOWN

@@ -15,7 +15,7 @@ import pytest
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ["LLM_MODEL"] = "scripted"  # nothing in the suite may reach a model server
 
-from tools.settings import get_settings
+from tools.settings import TRIAL_MOMENT, get_settings
 
 pytest_plugins = ["tests.shop_runtime"]  # the seeded-shop fixtures: `template`, `shop`
 
@@ -25,6 +25,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Each test gets its own PIZZERIA_DATA_DIR (seeded from data/ on first use)."""
     directory = tmp_path / "pizzeria-data"
     monkeypatch.setenv("PIZZERIA_DATA_DIR", str(directory))
+    monkeypatch.setenv("PIZZERIA_NOW", TRIAL_MOMENT)  # the pizzeria is open unless a test says otherwise
     get_settings.cache_clear()
     yield directory
     get_settings.cache_clear()

@@ -243,6 +243,8 @@ def _baseline_policy(view: View) -> Reply | None:
         return Reply.call("confirm_order")
     if "Belgrano" in text:
         return Reply.call("save_address", address=text)
+    if "efectivo" in text:
+        return Reply.call("finalize_order", payment_method=text)
     return Reply.say("¿Algo más?")
 
 
@@ -251,7 +253,7 @@ async def test_the_baseline_is_one_agent_with_every_tool(monkeypatch: pytest.Mon
     get_settings.cache_clear()
     case = EvalCase(eval_id="b", conversation=[
         Invocation(invocation_id=str(n), user_content=types.Content(role="user", parts=[types.Part(text=t)]))
-        for n, t in enumerate(["dos muzzas grandes", "eso es todo", "sí", "Belgrano 1500, Quilmes"])],
+        for n, t in enumerate(["dos muzzas grandes", "eso es todo", "sí", "Belgrano 1500, Quilmes", "en efectivo"])],
         session_input=SessionInput(app_name="pizzeria_agent", user_id="5491155550103", state={}))
     model = ScriptedLlm(policy=_baseline_policy)
     result = await run_case("baseline", case, build_baseline, "pizzeria_agent", model, mode="model")

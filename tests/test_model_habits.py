@@ -88,7 +88,7 @@ async def test_a_call_repeated_after_it_ran_runs_once_and_its_answer_is_said() -
 
 async def test_another_specialists_tool_is_refused_naming_the_specialists_own() -> None:
     chat = await _order_chat(Reply.call("confirm_order"), user=".*")
-    turn = await chat.say("quiero lo de siempre")
+    turn = await chat.say("quiero algo rico para la juntada")
     refusals = [r["error"] for v in chat.model.requests for name, r in v.responses if name == "confirm_order"]
     assert refusals and "Tus herramientas son: add_item_to_order, remove_item_from_order, change_item, get_current_order" in refusals[0]
     assert "confirm_order" not in turn.reply and "herramienta" not in turn.reply, "the refusal is for the model"

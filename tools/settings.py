@@ -19,6 +19,7 @@ import re
 import shutil
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,6 +31,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_ROOT = REPO_ROOT / "data"
 
 log = logging.getLogger(__name__)
+
+TRIAL_MOMENT = "2026-12-04T21:00:00-03:00"  # a Friday night, open: what tests, eval runs and benchmarks freeze the pizzeria's clock at
 
 MODEL_FORMS = (
     "scripted (the offline demo model), ollama_chat/<model> or ollama/<model> (Ollama, e.g. ollama_chat/qwen2.5:7b), "
@@ -71,6 +74,9 @@ class Settings(BaseSettings):
     pizzeria_data_dir: Path = Field(Path(".data/pizzeria"), description="Runtime JSON files.")
     pizzeria_menu_path: Path = DATA_ROOT / "pizzeria" / "menu.json"
     pizzeria_seed_dir: Path = DATA_ROOT / "pizzeria"
+    pizzeria_now: datetime | None = Field(
+        None, description="Trials and tests: the pizzeria's clock stands still at this ISO 8601 moment (opening hours); empty: real time.",
+    )
 
     database_url: str = Field("sqlite+aiosqlite:///.data/shop.db", description="Shop database (SQLite or postgresql+asyncpg).")
     shop_name: str = "ElectroHogar Online S.A."
@@ -208,6 +214,8 @@ def load_settings() -> Settings:
     except ValidationError as error:
         raise InvalidSettings(error) from None
     sandbox = eval_sandbox()
+    if sandbox and settings.pizzeria_now is None:
+        sandbox["pizzeria_now"] = datetime.fromisoformat(TRIAL_MOMENT)  # an evaluation runs while the pizzeria is open
     return settings.model_copy(update=sandbox) if sandbox else settings
 
 

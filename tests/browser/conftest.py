@@ -23,7 +23,7 @@ import pytest
 
 from tests.gateway.conftest import OPERATOR, SECRET, token
 from tests.gateway.panel_client import PANEL_SECRET
-from tools.settings import REPO_ROOT
+from tools.settings import REPO_ROOT, TRIAL_MOMENT
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -79,6 +79,7 @@ def served(template: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
         "CHROMA_PATH": str(template["chroma"]),
         "SESSION_DB_URL": sessions_url,
         "PIZZERIA_DATA_DIR": str(root / "pizzeria"),
+        "PIZZERIA_NOW": TRIAL_MOMENT,
         "JWT_SECRET": SECRET,
         "OPERATOR_TOKEN": OPERATOR,
         "PANEL_SECRET": PANEL_SECRET,

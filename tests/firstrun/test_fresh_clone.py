@@ -41,7 +41,7 @@ pytestmark = [
     pytest.mark.skipif(not (REPO_ROOT / ".git").exists() or shutil.which("make") is None, reason="needs git and make"),
 ]
 
-ORDER = ["hola", "me llamo Ana", "dos muzzas grandes y una coca de litro y medio", "eso es todo", "sí", "Av. Corrientes 1234"]
+ORDER = ["hola", "me llamo Ana", "dos muzzas grandes y una coca de litro y medio", "eso es todo", "sí", "Av. Corrientes 1234", "efectivo"]
 PROMPT = "[user]: "
 INSTALL_TIMEOUT_S = 1800
 TIMINGS = REPO_ROOT / ".data" / "firstrun" / "timings.json"

@@ -10,7 +10,7 @@ from pizzeria_agent.agent import build_agent
 from pizzeria_agent.demo_policy import demo_policy
 from tools.llm.scripted import ScriptedLlm
 
-DIALOGUE = ["hola", "me llamo Ana", "¿qué empanadas tienen?", "dos de carne", "eso es todo", "sí", "Av. Corrientes 1234"]
+DIALOGUE = ["hola", "me llamo Ana", "¿qué empanadas tienen?", "dos de carne", "eso es todo", "sí", "Av. Corrientes 1234", "efectivo"]
 
 
 async def test_every_text_in_an_order_is_said_by_the_pizzeria() -> None:

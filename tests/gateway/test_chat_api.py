@@ -86,11 +86,11 @@ async def test_a_lower_role_in_the_token_lowers_permissions(service: Service) ->
 async def test_pizzeria_order_over_http_reports_the_phase(service: Service) -> None:
     bearer = token("5491100000777")
     phases = []
-    for text in ["hola", "me llamo Ana", "dos muzzas grandes", "eso es todo", "sí", "Av. Corrientes 1234"]:
+    for text in ["hola", "me llamo Ana", "dos muzzas grandes", "eso es todo", "sí", "Av. Corrientes 1234", "efectivo"]:
         response = await service.chat("pizzeria", text, bearer)
         assert response.status_code == 200, response.text
         phases.append(response.json()["phase"])
-    assert phases[2] == "TOMANDO_PEDIDO" and phases[3] == "CONFIRMANDO_PEDIDO"
+    assert phases[2] == "TOMANDO_PEDIDO" and phases[3] == "CONFIRMANDO_PEDIDO" and phases[5] == "RECOGIENDO_DIRECCION"
     [order] = saved_orders()  # this test's own data directory
     assert [(i["item_id"], i["quantity"]) for i in order["items"]] == [("muzzarella", 2)]
 

@@ -24,7 +24,7 @@ from tools.pizzeria import replies, stores
 from tools.pizzeria.stores import OrderStatus
 from tools.settings import REPO_ROOT, get_settings
 
-ORDER_TURNS = ["hola", "me llamo Ana", "dos muzzas grandes", "eso es todo", "sí", "Av. Corrientes 1234"]
+ORDER_TURNS = ["hola", "me llamo Ana", "dos muzzas grandes", "eso es todo", "sí", "Av. Corrientes 1234", "en efectivo"]
 
 
 async def place_order(service: Service, customer: str) -> int:
@@ -50,7 +50,7 @@ async def test_an_order_placed_over_http_is_on_the_board_decrypted_with_its_chan
     assert (await panel_client.login(panel.client, "pizzeria")).status_code == 303
     live = await panel.client.get("/panel/pizzeria/live")
     assert live.status_code == 200
-    assert f"#{order_id}" in live.text and "Av. Corrientes 1234" in live.text and "Ana" in live.text  # ...shown decrypted
+    assert f"#{order_id}" in live.text and "Av. Corrientes 1234" in live.text and "Ana" in live.text and "efectivo" in live.text  # ...shown decrypted
     assert "Empezar a preparar" in live.text and "Web" in live.text
     order = stores.orders().get(order_id)
     assert order and order.channel == "web" and order.session_id and order.session_id.startswith("web-")

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tests.gateway import payloads
 from tests.gateway.conftest import APP_SECRET, SECRET, token
 from tests.gateway.fake_graph import FakeGraph
-from tools.settings import REPO_ROOT
+from tools.settings import REPO_ROOT, TRIAL_MOMENT
 
 PG = "postgresql+asyncpg://root@127.0.0.1:5432/test"
 
@@ -70,6 +70,7 @@ def _start_two(tmp_path: Path, fake_graph: FakeGraph) -> Iterator[tuple[str, str
         "DATABASE_SCHEMA": schema,
         "SESSION_DB_URL": PG,
         "PIZZERIA_DATA_DIR": str(data_dir),
+        "PIZZERIA_NOW": TRIAL_MOMENT,
         "CHROMA_PATH": str(tmp_path / "chroma"),
         "JWT_SECRET": SECRET,
         "WHATSAPP_APP_SECRET": APP_SECRET,
@@ -115,7 +116,7 @@ def test_a_conversation_alternating_between_two_processes(two_services: tuple[st
     customer = f"54911{uuid.uuid4().int % 10**8:08d}"
     headers = {"Authorization": f"Bearer {token(customer)}"}
     turns = ["hola", "me llamo Lucía", "dos muzzas grandes y una coca de litro y medio", "sacá una muzza", "eso es todo", "sí",
-             "Av. Rivadavia 5000, 3° A"]
+             "Av. Rivadavia 5000, 3° A", "transferencia"]
     results = []
     for i, text_ in enumerate(turns):
         base = first if i % 2 == 0 else second

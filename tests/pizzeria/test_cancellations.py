@@ -29,6 +29,7 @@ async def test_new_order_after_cancelling_is_saved_once() -> None:
     await chat.say("eso es todo")
     await chat.say("si")
     await chat.say("Mitre 455, Ramos Mejía")
+    await chat.say("efectivo")
     (order,) = saved_orders()
     assert [(i["item_id"], i["size"], i["quantity"]) for i in order["items"]] == [("calabresa", "mediana", 1)]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from tools.pizzeria.stores import OrderStore
 from tools.settings import REPO_ROOT
 
-DIALOGUE = ["hola", "me llamo Ana", "dos muzzas grandes y una coca de litro y medio", "eso es todo", "si", "Av. Corrientes 1234", "exit"]
+DIALOGUE = ["hola", "me llamo Ana", "dos muzzas grandes y una coca de litro y medio", "eso es todo", "si", "Av. Corrientes 1234", "efectivo", "exit"]
 
 
 def test_adk_run_completes_an_order(tmp_path: Path) -> None:

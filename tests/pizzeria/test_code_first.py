@@ -32,7 +32,7 @@ async def test_items_the_resolver_reads_are_added_without_the_model() -> None:
 
 async def test_a_whole_order_saves_with_a_model_that_never_calls_tools() -> None:
     chat = await Chat.open(TEXT_ONLY, user_id=KNOWN)
-    for text in ("buenas", "una napo mediana y 2 cocas de litro y medio", "eso es todo", "si", "Mitre 455, Quilmes"):
+    for text in ("buenas", "una napo mediana y 2 cocas de litro y medio", "eso es todo", "si", "Mitre 455, Quilmes", "efectivo"):
         await chat.say(text)
     assert saved_items() == [[["coca_cola", "1.5l", 2], ["napolitana", "mediana", 1]]]
 
@@ -42,7 +42,8 @@ async def test_an_address_is_saved_with_no_model_call() -> None:
     for text in ("hola", "una muzza grande", "listo", "dale"):
         await chat.say(text)
     turn = await chat.say("Belgrano 1500 2do A")
-    assert turn.model_calls == 0
+    paid = await chat.say("en efectivo")
+    assert turn.model_calls == paid.model_calls == 0
     (order,) = saved_orders()
     assert order["address"] == "Belgrano 1500 2do A"
     assert (await chat.state())["conversation_phase"] == "TOMANDO_PEDIDO"
@@ -66,7 +67,7 @@ async def test_birra_quilmes_is_one_beer() -> None:
 
 async def test_an_address_in_the_first_message_is_kept_for_the_address_step() -> None:
     chat = await Chat.open(user_id=KNOWN)
-    for text in ("hola, quiero una calabresa grande, mandala a Av Cabildo 2040 3ro B", "eso es todo", "si", "si"):
+    for text in ("hola, quiero una calabresa grande, mandala a Av Cabildo 2040 3ro B", "eso es todo", "si", "si", "efectivo"):
         await chat.say(text)
     (order,) = saved_orders()
     assert order["address"] == "Av Cabildo 2040 3ro B"
@@ -75,7 +76,7 @@ async def test_an_address_in_the_first_message_is_kept_for_the_address_step() ->
 
 async def test_an_address_while_ordering_is_kept() -> None:
     chat = await Chat.open(user_id=KNOWN)
-    for text in ("hola", "dos empanadas de carne", "es para Thames 1800 PB", "nada mas", "si", "si"):
+    for text in ("hola", "dos empanadas de carne", "es para Thames 1800 PB", "nada mas", "si", "si", "efectivo"):
         await chat.say(text)
     (order,) = saved_orders()
     assert order["address"] == "Thames 1800 PB"

@@ -54,6 +54,6 @@ async def test_change_that_changes_nothing_is_not_reported_as_a_change() -> None
 
 async def test_correction_at_confirmation_then_save() -> None:
     chat = await Chat.open(user_id="5493415550104")
-    for text in ("hola", "una cuatro quesos chica", "eso es todo", "mejor que sea grande", "listo", "si", "si"):
+    for text in ("hola", "una cuatro quesos chica", "eso es todo", "mejor que sea grande", "listo", "si", "si", "efectivo"):
         await chat.say(text)
     assert saved_items() == [[["cuatro_quesos", "grande", 1]]]

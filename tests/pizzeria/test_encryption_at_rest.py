@@ -25,7 +25,7 @@ async def test_registration_and_order_leave_no_plaintext_phone_or_address(data_d
     seed_file = get_settings().pizzeria_seed_dir / "clientes.json"
     seed_before = seed_file.read_bytes()
     chat = await Chat.open(user_id=PHONE)
-    for text in ("hola", "me llamo Ana", "dos muzzas grandes", "eso es todo", "sí", ADDRESS):
+    for text in ("hola", "me llamo Ana", "dos muzzas grandes", "eso es todo", "sí", ADDRESS, "efectivo"):
         await chat.say(text)
     clientes = (data_dir / "clientes.json").read_text(encoding="utf-8")
     pedidos = (data_dir / "pedidos.json").read_text(encoding="utf-8")

@@ -50,14 +50,16 @@ async def test_new_customer_orders_start_to_finish() -> None:
     state = await chat.state()
     assert state["order_confirmed"] is True and state["conversation_phase"] == "RECOGIENDO_DIRECCION"
 
-    done = await chat.say("Av. Corrientes 1234, 5° B")
+    await chat.say("Av. Corrientes 1234, 5° B")
+    assert not saved_orders(), "the payment method is asked before saving"
+    done = await chat.say("con transferencia")
     state = await chat.state()
     orders = saved_orders()
     assert len(orders) == 1
     saved = orders[0]
     assert saved["user_id"] == "5491177770001" and saved["customer_name"] == "Ana"
     assert saved["address"] == "Av. Corrientes 1234, 5° B"
-    assert saved["total"] == EXPECTED_MULTI_TOTAL
+    assert saved["total"] == EXPECTED_MULTI_TOTAL and saved["payment_method"] == "transferencia"
     assert {(i["item_id"], i["size"], i["quantity"]) for i in saved["items"]} == EXPECTED_MULTI
     assert f"#{saved['order_id']}" in done.reply
     # Ready for a new order.
@@ -78,6 +80,7 @@ async def test_returning_customer_is_greeted_by_name_and_offered_saved_address()
     ask = await chat.say("dale")
     assert "Corrientes 1234" in ask.reply  # the address on file is offered
     await chat.say("sí, a la misma")
+    await chat.say("efectivo")
     (order,) = saved_orders()
     assert order["address"] == "Av. Corrientes 1234, 5° B, CABA"
     assert order["total"] == price("napolitana", "grande")
@@ -152,6 +155,7 @@ async def test_new_customer_who_skips_the_name_is_not_asked_again() -> None:
     await chat.say("eso es todo")
     await chat.say("sí")
     await chat.say("Humberto Primo 880")
+    await chat.say("mercado pago")
     (order,) = saved_orders()
     assert order["customer_name"] is None and order["user_id"] == "5491177770002"
 

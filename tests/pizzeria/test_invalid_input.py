@@ -88,6 +88,7 @@ async def test_markup_in_an_address_is_stripped() -> None:
     await chat.say("eso es todo")
     await chat.say("sí")
     await chat.say("<script>alert(1)</script>Av. Rivadavia 5000")
+    await chat.say("efectivo")
     from tests.chat import saved_orders
 
     (order,) = saved_orders()
@@ -95,10 +96,10 @@ async def test_markup_in_an_address_is_stripped() -> None:
 
 
 async def test_made_up_tool_name_becomes_a_message_not_a_traceback() -> None:
-    policy = rules(Rule("order_agent", "siempre", reply=Reply.call("add_pizza", name="muzza")), fallback=demo_policy)
+    policy = rules(Rule("order_agent", "juntada", reply=Reply.call("add_pizza", name="muzza")), fallback=demo_policy)
     chat = await Chat.open(policy, user_id=KNOWN)
     await chat.say("hola")
-    turn = await chat.say("quiero lo de siempre")
+    turn = await chat.say("quiero algo rico para la juntada")
     tool_answers = [r for v in chat.model.requests for r in v.responses if r[0] == "add_pizza"]
     assert tool_answers and "no existe" in tool_answers[0][1]["error"]
     assert turn.reply  # the model answered the customer after reading the error

@@ -61,7 +61,7 @@ async def test_server_down_gives_an_apology_keeps_state_and_recovers(
     await chat.say("hola")
     before = await chat.state()
     with caplog.at_level(logging.ERROR):
-        turn = await chat.say("quiero lo de siempre")
+        turn = await chat.say("quiero algo rico para la juntada")
     assert turn.reply == MODEL_DOWN
     assert url in caplog.text, "the operator's log line names the model server"
     after = await chat.state()
@@ -88,7 +88,7 @@ async def test_broken_answers_end_the_turn_with_an_apology(monkeypatch: pytest.M
     with FakeOllama(mode=mode, delay_s=delay) as server:
         chat = await _open(_wire_chat_parts(monkeypatch, server.url, timeout=1.0))
         await chat.say("hola")
-        turn = await chat.say("quiero lo de siempre")
+        turn = await chat.say("quiero algo rico para la juntada")
         named = await chat.say("quiero dos muzzas grandes como las del finde")
     assert turn.reply == MODEL_DOWN
     assert lines(await chat.state()) == {("muzzarella", "grande", 2)}, "the model failed; the customer's words did not"

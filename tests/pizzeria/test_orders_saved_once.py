@@ -24,7 +24,7 @@ async def _ready_to_finalize(chat: Chat) -> None:
     await chat.say("hola")
     await chat.say("una muzza grande")
     await chat.say("eso es todo")
-    await chat.say("sí")
+    await chat.say("sí, pago en efectivo")  # the payment method named with the yes is not asked again
 
 
 async def test_the_address_saves_one_order_in_code() -> None:
@@ -43,6 +43,7 @@ async def test_finalize_retried_after_a_lost_state_write_returns_the_same_order(
         "current_order": {"items": [{"item_id": "muzzarella", "size": "grande", "quantity": 1}], "total": 0},
         "order_confirmed": True,
         "address": "Belgrano 1500",
+        "payment_method": "efectivo",
         "user_name": "Carlos",
     }
     first = operations.finalize(state)
@@ -55,13 +56,15 @@ async def test_finalize_retried_after_a_lost_state_write_returns_the_same_order(
 
 @pytest.mark.parametrize(
     ("change", "reason"),
-    [({"current_order": {"items": [], "total": 0}}, "nada"), ({"order_confirmed": False}, "confirmes"), ({"address": None}, "dirección")],
+    [({"current_order": {"items": [], "total": 0}}, "nada"), ({"order_confirmed": False}, "confirmes"), ({"address": None}, "dirección"),
+     ({"payment_method": None}, "pagar")],
 )
 def test_finalize_refuses_incomplete_orders(change: dict, reason: str) -> None:
     state = initial_state("u1") | {
         "current_order": {"items": [{"item_id": "muzzarella", "size": "grande", "quantity": 1}], "total": 0},
         "order_confirmed": True,
         "address": "Belgrano 1500",
+        "payment_method": "efectivo",
     } | change
     outcome = operations.finalize(state)
     assert not outcome.ok and reason in outcome.message
@@ -78,7 +81,7 @@ async def test_two_sessions_finalizing_at_the_same_time() -> None:
         await chat.say("dos empanadas de carne")
         await chat.say("eso es todo")
         await chat.say("si")
-    await asyncio.gather(*(chat.say(f"Lavalle {100 + i}") for i, chat in enumerate(chats)))
+    await asyncio.gather(*(chat.say(f"Lavalle {100 + i}, pago en efectivo") for i, chat in enumerate(chats)))
     orders = saved_orders()
     assert sorted(o["user_id"] for o in orders) == sorted(c.user_id for c in chats)
     assert len({o["order_id"] for o in orders}) == 2

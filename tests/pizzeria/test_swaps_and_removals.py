@@ -54,6 +54,6 @@ async def test_remove_the_last_one_without_naming_it() -> None:
 
 async def test_swap_then_finish_saves_the_swapped_order() -> None:
     chat = await Chat.open(user_id="5491155550101")
-    for text in ("holaa quiero una napo grande y dos birras", "cambiá la napo por una fugazzeta", "nada mas", "si", "si a la misma"):
+    for text in ("holaa quiero una napo grande y dos birras", "cambiá la napo por una fugazzeta", "nada mas", "si", "si a la misma", "con tarjeta"):
         await chat.say(text)
     assert saved_items() == [[["cerveza_quilmes", "1l", 2], ["fugazzeta", "grande", 1]]]

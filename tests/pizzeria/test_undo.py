@@ -22,7 +22,7 @@ async def test_undo_a_removal() -> None:
 
 async def test_undo_an_add_then_save() -> None:
     chat = await Chat.open(user_id="5491155550102")
-    for text in ("hola", "una margarita grande", "agregame un flan", "uh no, deshacé eso", "listo", "si", "si"):
+    for text in ("hola", "una margarita grande", "agregame un flan", "uh no, deshacé eso", "listo", "si", "si", "efectivo"):
         await chat.say(text)
     assert saved_items() == [[["margarita", "grande", 1]]]
 

@@ -264,6 +264,7 @@ def check_common(case: dict[str, Any], turn: Turn, caplog: pytest.LogCaptureFixt
 
 MENU = json.loads((DATA_ROOT / "pizzeria" / "menu.json").read_text("utf-8"))
 MENU_PRICES = {(i["id"], s): p for c in MENU["categories"] for i in c["items"] for s, p in i["prices"].items()}
+BUSINESS = json.loads((DATA_ROOT / "pizzeria" / "pizzeria.json").read_text("utf-8"))
 PIZZERIA_SEED = json.loads((DATA_ROOT / "pizzeria" / "clientes.json").read_text("utf-8"))
 
 
@@ -334,6 +335,8 @@ async def check_pizzeria(case: dict[str, Any], pizzeria: Agent, caplog: pytest.L
     for saved in after["pedidos"]:
         if saved["user_id"] == user_id:
             legit |= order_cents(saved["items"])
+    for zone in BUSINESS["delivery_zones"]:  # a zone's fee and minimum, and the order's total with the fee
+        legit |= {100 * zone["fee"], 100 * zone["minimum"], *(c + 100 * zone["fee"] for c in order_cents(lines))}
     check_amounts(turn.reply, turn.text, legit, set())
     foreign = {v for uid, c in PIZZERIA_SEED.items() if uid != user_id for v in (uid, c["name"], c.get("address")) if v}
     check_no_foreign_data(turn, foreign)

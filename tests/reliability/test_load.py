@@ -5,7 +5,7 @@ files, the SQLite shop with embedded Chroma), both agents sharing one session
 service as the gateway does: in memory, and the default embedded one
 (`gateway.sessions` on a SQLite file). Every customer says different things, so any bleed between sessions shows:
 
-- pizzeria: greet, name, a pizza, some empanadas, "eso es todo", "sí", address.
+- pizzeria: greet, name, a pizza, some empanadas, "eso es todo", "sí", address, payment.
   `pedidos.json` ends with exactly one order per customer, with that customer's
   name, items and address, and each session's final state points at its order.
 - shop: a product search, tracking one of the customer's own orders, promotions.
@@ -118,7 +118,8 @@ class PizzaCustomer:
         pizza, size = self.pizza
         empanada, quantity = self.empanadas
         turns = ["hola", f"me llamo {self.name}", f"una {pizza.replace('_', ' ')} {size}",
-                 f"{quantity} empanadas de {empanada.removeprefix('empanada_')}", "eso es todo", "sí", self.address]
+                 f"{quantity} empanadas de {empanada.removeprefix('empanada_')}", "eso es todo", "sí", self.address,
+                 ("efectivo", "transferencia", "mercado pago")[self.n % 3]]
         return Talk(self.user_id, turns)
 
     def items(self) -> set[tuple[str, str, int]]:

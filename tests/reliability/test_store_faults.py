@@ -128,7 +128,7 @@ async def test_order_saved_on_a_broken_disk_fails_cleanly_and_is_saved_once_fixe
 
     _break(tiny_disk, fault)
     try:
-        failed = await chat.say("Belgrano 1500, Quilmes")
+        failed = await chat.say("Belgrano 1500, Quilmes, pago en efectivo")
         after = _snapshot(tiny_disk)
         leftovers = [p.name for p in tiny_disk.iterdir() if p.suffix == ".tmp"]
     finally:
@@ -193,6 +193,7 @@ def test_sigkill_during_finalize_never_duplicates_or_corrupts(data_dir: Path, st
         "current_order": {"items": [{"item_id": "muzzarella", "size": "grande", "quantity": 1}], "total": 0},
         "order_confirmed": True,
         "address": "Belgrano 1500",
+        "payment_method": "efectivo",
         "user_name": "Carlos",
     }
     child = _run_child(state, PAUSES[step])

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tools.pizzeria import details, replies
 from tools.pizzeria import order as order_math
-from tools.pizzeria import replies
 from tools.pizzeria.menu import Menu, load_menu
 from tools.pizzeria.operations import Outcome, current_order
 from tools.pizzeria.order import Order, OrderLine
@@ -23,8 +23,9 @@ from tools.pizzeria.state import PizzeriaState
 
 
 def added_words(lines: list[Line], menu: Menu) -> list[str]:
-    """"2 x Muzzarella grande" for each line added."""
-    return [f"{l.quantity} x {menu.item(l.item_id).name} {menu.size_label(menu.item(l.item_id), l.size).split(' (')[0]}"
+    """"2 x Muzzarella grande" for each line added (a half-and-half or a note as the summary shows it)."""
+    return [order_math.priced([l], menu).items[0].describe() if l.halves or l.note else
+            f"{l.quantity} x {menu.item(l.item_id).name} {menu.size_label(menu.item(l.item_id), l.size).split(' (')[0]}"
             for l in lines]
 
 
@@ -61,6 +62,12 @@ def apply_reading(state: Mapping[str, Any], reading: Reading) -> Outcome | None:
 
 def _add(order: Order, reading: Reading, menu: Menu) -> Outcome:
     """Every item read is added; one that cannot be (no size, "media muzza") is asked about, the rest kept."""
+    if details.has_details(reading.text_raw, menu):  # "mitad fuga mitad calabresa", "sin aceitunas": the add tool's reader
+        try:
+            lines = details.resolve(reading.text_raw, None, None, menu)
+        except ResolveError as exc:
+            return Outcome(ok=False, message=f"{exc} {replies.your_order(order.one_line())}")
+        return _done(order, order_math.add(order, lines, menu), replies.added(added_words(lines, menu)), menu)
     lines: list[Line] = []
     errors: list[str] = []
     for mention in reading.mentions:

@@ -7,15 +7,21 @@ from typing import Any
 
 from google.adk.tools import ToolContext
 
-from tools.pizzeria import operations
+from tools.pizzeria import checkout, operations
+from tools.pizzeria.state import PizzeriaState
 from tools.pizzeria.turn import apply
 
 
-def finalize_order(tool_context: ToolContext) -> dict[str, Any]:
-    """Guarda el pedido confirmado con su dirección y devuelve el número de pedido.
+def finalize_order(tool_context: ToolContext, payment_method: str = "") -> dict[str, Any]:
+    """Guarda el pedido confirmado con su dirección y forma de pago, y devuelve el número de pedido.
 
-    No recibe argumentos: usa el pedido, el cliente y la dirección de la conversación.
+    Usa el pedido, el cliente y la dirección de la conversación.
+
+    Args:
+      payment_method: cómo paga el cliente (efectivo, transferencia, Mercado Pago o tarjeta), si todavía no se anotó.
     """
+    if payment_method and not PizzeriaState.of(tool_context.state).payment_method:
+        apply(tool_context, checkout.payment_delta(payment_method))
     outcome = operations.finalize(tool_context.state)
     apply(tool_context, outcome.delta)
     tool_context.actions.skip_summarization = True

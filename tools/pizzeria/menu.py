@@ -37,7 +37,6 @@ class Category(BaseModel):
 class Menu(BaseModel):
     pizzeria: str
     currency: str = "ARS"
-    delivery_eta: str = "40 a 50 minutos"
     categories: list[Category]
 
     def model_post_init(self, __context: object) -> None:

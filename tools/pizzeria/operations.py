@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from tools.jsonstore import StoreError
-from tools.pizzeria import replies, stores
+from tools.pizzeria import answers, checkout, replies, stores
+from tools.pizzeria.business import load_business
 from tools.pizzeria.menu import load_menu
 from tools.pizzeria.order import Order
 from tools.pizzeria.resolver import find_mentions
@@ -43,6 +44,7 @@ _NAME_PATTERNS = [
 _NOT_NAMES = {
     "hola", "buenas", "buen", "dia", "tardes", "noches", "si", "no", "gracias", "ok", "dale", "quiero",
     "pizza", "pizzas", "menu", "carta", "pedido", "que", "cual", "como", "cuanto", "bien", "todo",
+    "de", "del", "celiaco", "celiaca", "vegano", "vegana", "vegetariano", "vegetariana", "cliente", "nuevo", "nueva",
 }
 _NAME_CHARS = re.compile(r"^[A-Za-zÁÉÍÓÚÜÑáéíóúüñ' -]+$")
 
@@ -158,19 +160,27 @@ def finalize(state: Mapping[str, Any]) -> Outcome:
     st = PizzeriaState.of(state)
     order = current_order(state)
     if st.finalized_order_key and st.finalized_order_key == st.order_key and st.last_order_id:
-        return Outcome(ok=True, message=replies.order_saved(st.last_order_id, order.total), data={"order_id": st.last_order_id})
+        saved_total = order.total + checkout.delivery_for(st.address).fee
+        return Outcome(ok=True, message=_saved_message(st.last_order_id, saved_total, st.payment_method),
+                       data={"order_id": st.last_order_id})
     if order.is_empty:
         return Outcome(ok=False, message=replies.nothing_to_save())
     if not st.order_confirmed:
         return Outcome(ok=False, message=replies.confirm_first())
     if not st.address:
         return Outcome(ok=False, message=replies.address_missing())
+    if not st.payment_method:
+        return Outcome(ok=False, message=replies.payment_missing())
+    delivery = checkout.delivery_for(st.address)
     record = {
         "user_id": st.customer(),
         "customer_name": st.user_name,
         "items": [line.model_dump() for line in order.items],
-        "total": order.total,
+        "delivery_fee": delivery.fee,
+        "zone": delivery.zone,
+        "total": order.total + delivery.fee,
         "address": st.address,
+        "payment_method": checkout.label(st.payment_method),
         "channel": st.channel,  # set by the service: where status changes are sent
         "session_id": st.conversation_id,
     }
@@ -180,8 +190,14 @@ def finalize(state: Mapping[str, Any]) -> Outcome:
         return Outcome(ok=False, message=replies.STORE_DOWN)
     return Outcome(
         ok=True,
-        message=replies.order_saved(saved.order_id, saved.total),
+        message=_saved_message(saved.order_id, saved.total, st.payment_method),
         delta=PizzeriaState.delta(last_order_id=saved.order_id, finalized_order_key=st.order_key),
         data={"order_id": saved.order_id, "total": saved.total},
     )
 
+
+
+def _saved_message(order_id: int, total: int, payment_method: str | None) -> str:
+    low, high = answers.eta_minutes()
+    alias = load_business().transfer_alias if payment_method == "transferencia" else None
+    return replies.order_saved(order_id, total, f"{low} a {high} minutos", checkout.label(payment_method), alias)

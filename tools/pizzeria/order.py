@@ -20,10 +20,13 @@ class OrderLine(BaseModel):
     quantity: int
     unit_price: int
     subtotal: int
+    halves: list[str] | None = None
+    note: str | None = None
 
     def describe(self) -> str:
         size = f" {self.size_label.split(' (')[0]}" if self.size_label not in ("porción", "unidad") else ""
-        return f"{self.quantity} x {self.name}{size}"
+        note = f" ({self.note})" if self.note else ""
+        return f"{self.quantity} x {self.name}{size}{note}"
 
 
 class Order(BaseModel):
@@ -40,8 +43,10 @@ class Order(BaseModel):
         conversation was open) is dropped rather than failing every later turn.
         """
         on_menu = {(item.id, size) for item in menu.items for size in item.prices}
-        lines = [Line(item_id=i["item_id"], size=i["size"], quantity=i["quantity"]) for i in (value or {}).get("items", [])]
-        return priced([line for line in lines if (line.item_id, line.size) in on_menu], menu)
+        lines = [Line(item_id=i["item_id"], size=i["size"], quantity=i["quantity"], halves=i.get("halves"), note=i.get("note"))
+                 for i in (value or {}).get("items", [])]
+        return priced([line for line in lines
+                       if all((item_id, line.size) in on_menu for item_id in line.halves or [line.item_id])], menu)
 
     def to_state(self) -> dict[str, Any]:
         return self.model_dump()
@@ -51,7 +56,7 @@ class Order(BaseModel):
         return not self.items
 
     def lines(self) -> list[Line]:
-        return [Line(item_id=i.item_id, size=i.size, quantity=i.quantity) for i in self.items]
+        return [Line(item_id=i.item_id, size=i.size, quantity=i.quantity, halves=i.halves, note=i.note) for i in self.items]
 
     def render(self) -> str:
         """The Spanish summary the customer reads (`replies.order_summary`)."""
@@ -65,21 +70,25 @@ class Order(BaseModel):
 
 
 def priced(lines: list[Line], menu: Menu) -> Order:
-    """Merge lines of the same item and size, price them from the menu, sum the total."""
-    merged: dict[tuple[str, str], int] = {}
+    """Merge lines of the same item, size, halves and note, price them from the menu, sum the total.
+
+    A half-and-half is priced as its dearer half, the Argentine custom.
+    """
+    merged: dict[tuple[str, str, tuple[str, ...], str | None], int] = {}
     for line in lines:
-        key = (line.item_id, line.size)
+        key = (line.item_id, line.size, tuple(line.halves or ()), line.note)
         merged[key] = merged.get(key, 0) + line.quantity
     items = []
-    for (item_id, size), quantity in merged.items():
+    for (item_id, size, halves, note), quantity in merged.items():
         if quantity <= 0:
             continue
         item = menu.item(item_id)
-        unit = item.prices[size]
+        unit = max(menu.item(h).prices[size] for h in halves) if halves else item.prices[size]
+        name = replies.half_and_half(*(menu.item(h).name for h in halves)) if halves else item.name
         items.append(
             OrderLine(
-                item_id=item_id, name=item.name, size=size, size_label=menu.size_label(item, size),
-                quantity=quantity, unit_price=unit, subtotal=unit * quantity,
+                item_id=item_id, name=name, size=size, size_label=menu.size_label(item, size),
+                quantity=quantity, unit_price=unit, subtotal=unit * quantity, halves=list(halves) or None, note=note,
             )
         )
     return Order(items=items, total=sum(i.subtotal for i in items))
@@ -117,6 +126,8 @@ def change(order: Order, item_id: str, size: str | None, quantity: int | None, m
         item_id=item_id,
         size=size or matching[0].size,
         quantity=quantity or sum(l.quantity for l in matching),
+        halves=matching[0].halves,
+        note=matching[0].note,
     )
     first = lines.index(matching[0])
     others = [l for l in lines if l.item_id != item_id]

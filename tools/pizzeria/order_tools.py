@@ -6,7 +6,7 @@ from typing import Any
 
 from google.adk.tools import ToolContext
 
-from tools.pizzeria import operations, replies
+from tools.pizzeria import details, operations, replies
 from tools.pizzeria import order as order_math
 from tools.pizzeria.edits import added_words
 from tools.pizzeria.menu import load_menu
@@ -15,7 +15,6 @@ from tools.pizzeria.resolver import (
     Line,
     Mention,
     find_mentions,
-    resolve_line,
     resolve_size,
     unknown_item_message,
 )
@@ -77,7 +76,7 @@ def add_item_to_order(
     for name, qty, sz in _as_requests(item, quantity, size):
         attempted |= {m.item_id for m in find_mentions(str(name or ""), menu)}
         try:
-            added += resolve_line(name, qty, sz, menu)
+            added += details.resolve(name, qty, sz, menu)  # with half-and-half and line notes
         except ResolveError as exc:
             errors.append(str(exc))
     added, repeated = not_yet_added(tool_context, added)

@@ -64,7 +64,9 @@ def details(order: SavedOrder) -> str:
         f"Pedido #{order.order_id} · {local_time(order.created_at):%d/%m %H:%M} · {order.status}",
         f"Cliente: {order.customer_name or 'sin nombre'} ({order.channel or 'sin canal'}, {order.user_id})",
         f"Dirección: {order.address}",
-        *(f"  {i['quantity']} x {i['name']} {i['size_label'].split(' (')[0]}: {format_price(i['subtotal'])}" for i in order.items),
+        *(f"  {i['quantity']} x {i['name']} {i['size_label'].split(' (')[0]}" + (f" ({i['note']})" if i.get("note") else "")
+          + f": {format_price(i['subtotal'])}" for i in order.items),
+        *([f"  Envío {order.zone}: {format_price(order.delivery_fee)}"] if order.delivery_fee else []),
         f"Total: {format_price(order.total)}" + (f" · Pago: {order.payment_method}" if order.payment_method else ""),
         "Historial:",
         *(f"  {_clock(c.at)} {c.status} ({c.by}){': ' + c.reason if c.reason else ''}" for c in order.status_changes),

@@ -66,6 +66,10 @@ def added(lines: list[str]) -> str:
     return f"Agregué {', '.join(lines)}."
 
 
+def half_and_half(first_half: str, second_half: str) -> str:
+    return f"Mitad {first_half} y mitad {second_half}"
+
+
 def already_added() -> str:
     return "Eso ya lo agregué."
 
@@ -211,9 +215,9 @@ def address_missing() -> str:
     return "Falta la dirección de entrega."
 
 
-def order_saved(order_id: int, total: int) -> str:
-    eta = load_menu().delivery_eta
-    return f"¡Listo! Tu pedido #{order_id} por {format_price(total)} ya está en camino a la cocina. Llega en {eta}. ¡Gracias!"
+def order_saved(order_id: int, total: int, eta: str, payment: str | None, alias: str | None) -> str:
+    paying = f" Pagás con {payment}" + (f" (alias {alias})" if alias else "") + "." if payment else ""
+    return f"¡Listo! Tu pedido #{order_id} por {format_price(total)} ya está en camino a la cocina. Llega en {eta}.{paying} ¡Gracias!"
 
 
 STORE_DOWN = "Perdón, tuve un problema guardando los datos. Probá de nuevo en un momento; no perdiste nada."
@@ -233,3 +237,145 @@ def status_notice(order_id: int, status: str, reason: str | None = None) -> str 
     """What the customer is sent when the kitchen moves the order (None: nothing to send, e.g. "recibido")."""
     notice = _STATUS_NOTICES.get(status)
     return notice.format(order_id=order_id, reason=reason or "sin motivo") if notice else None
+
+
+# --------------------------------------------------------------------------- what a pizzeria is asked (hours, delivery, payment, status)
+
+_WEEKDAYS = ("el lunes", "el martes", "el miércoles", "el jueves", "el viernes", "el sábado", "el domingo")
+
+
+def when(day_offset: int, weekday: int, clock_time: str) -> str:
+    """"hoy a las 19:00", "mañana a las 12:00", "el martes a las 19:00"."""
+    day = {0: "hoy", 1: "mañana"}.get(day_offset, _WEEKDAYS[weekday])
+    return f"{day} a las {clock_time}"
+
+
+def open_now(until: str) -> str:
+    return f"Estamos abiertos hasta las {until}."
+
+
+def closed_now(opens: str | None) -> str:
+    return f"Ahora estamos cerrados; abrimos {opens}." if opens else "Por ahora no estamos tomando pedidos."
+
+
+def closed_no_orders(opens: str | None) -> str:
+    """An order asked while the pizzeria is closed."""
+    return f"{closed_now(opens)} En ese horario te tomo el pedido con gusto. Mientras tanto te paso el menú o los horarios si querés."
+
+
+DAY_NAMES = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+
+
+def schedule(days: list[list[tuple[str, str]]]) -> str:
+    """The week's opening hours, Monday first: "lunes cerrado; martes 19:00 a 23:30; ..."."""
+    lines = [f"{name} " + (" y ".join(f"{a} a {b}" for a, b in spans) if spans else "cerrado") for name, spans in zip(DAY_NAMES, days)]
+    return "Horarios: " + "; ".join(lines) + "."
+
+
+def zone_terms(barrio: str, fee: int, minimum: int) -> str:
+    return f"Sí, llegamos a {barrio}: el envío sale {format_price(fee)} y el pedido mínimo es {format_price(minimum)}."
+
+
+def zones(entries: list[tuple[str, int]]) -> str:
+    listed = ", ".join(f"{barrio} ({format_price(fee)})" for barrio, fee in entries)
+    return f"Hacemos envíos a {listed}. Si tu barrio no está, escribime la dirección y lo vemos."
+
+
+def payment_accepted(label: str, alias: str | None) -> str:
+    tail = f" El alias es {alias}." if alias else ""
+    return f"Sí, aceptamos {label}.{tail}"
+
+
+def payment_methods(labels: list[str]) -> str:
+    return f"Podés pagar con {', '.join(labels[:-1])} o {labels[-1]}." if len(labels) > 1 else f"Podés pagar con {labels[0]}."
+
+
+def eta_general(low: int, high: int) -> str:
+    return f"Ahora los pedidos están llegando en {low} a {high} minutos."
+
+
+def order_status(order_id: int, status: str, eta_from: str, eta_to: str) -> str:
+    match status:
+        case "recibido":
+            return f"Tu pedido #{order_id} ya está en la cocina. Llega entre las {eta_from} y las {eta_to}."
+        case "en preparación":
+            return f"Tu pedido #{order_id} está en preparación. Llega entre las {eta_from} y las {eta_to}."
+        case "en camino":
+            return f"¡Tu pedido #{order_id} ya salió! Está en camino; llega antes de las {eta_to}."
+        case "entregado":
+            return f"Tu pedido #{order_id} figura como entregado. Si no te llegó, avisame y lo vemos."
+    return f"Tu pedido #{order_id} fue cancelado. Si querés, escribinos y lo resolvemos."
+
+
+def order_not_saved_yet() -> str:
+    return "Tu pedido todavía no está hecho: cuando lo confirmes y me pases la dirección y el pago, sale para la cocina."
+
+
+# --------------------------------------------------------------------------- where the order was (after a question, a thanks, a name)
+
+
+def resume_ordering() -> str:
+    return "¿Seguimos con tu pedido? ¿Algo más?"
+
+
+def resume_confirming() -> str:
+    return "¿Confirmás el pedido? Respondé «sí» o decime qué querés cambiar."
+
+
+def resume_name() -> str:
+    return "¿Cómo es tu nombre?"
+
+
+def resume_start() -> str:
+    return "¿Qué te gustaría pedir?"
+
+
+def farewell(name: str | None, order_id: int | None) -> str:
+    who = f", {first(name)}" if name else ""
+    if order_id:
+        return f"¡Gracias a vos{who}! Tu pedido #{order_id} ya está en la cocina. ¡Que lo disfrutes!"
+    return f"¡Gracias a vos{who}! Cuando quieras pedir, acá estoy."
+
+
+def farewell_pending() -> str:
+    """Thanks or a goodbye with an order still open."""
+    return "¡De nada! Tu pedido sigue abierto."
+
+
+def name_noted(name: str) -> str:
+    return f"¡Perdón, {first(name)}! Ya lo corregí."
+
+
+# --------------------------------------------------------------------------- checkout: payment, delivery fee and minimum
+
+
+def ask_payment(labels: list[str]) -> str:
+    return f"¿Cómo vas a pagar? {payment_methods(labels)}"
+
+
+def delivery_fee(barrio: str, fee: int, total: int) -> str:
+    return f"El envío a {barrio} sale {format_price(fee)}: en total son {format_price(total)}."
+
+
+def below_minimum(barrio: str, minimum: int, total: int) -> str:
+    return (f"Para envíos a {barrio} el pedido mínimo es {format_price(minimum)} y el tuyo suma {format_price(total)}. "
+            "¿Querés agregar algo?")
+
+
+def payment_noted(label: str) -> str:
+    return f"Pagás con {label}."
+
+
+def payment_missing() -> str:
+    return "Falta que me digas cómo vas a pagar."
+
+
+# --------------------------------------------------------------------------- the last order again
+
+
+def no_previous_order() -> str:
+    return "No encontré un pedido anterior tuyo. ¿Qué te gustaría pedir?"
+
+
+def previous_order_gone() -> str:
+    return "Lo que pediste la otra vez ya no está en el menú. ¿Qué te gustaría pedir?"

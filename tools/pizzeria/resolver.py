@@ -40,6 +40,8 @@ class Line(BaseModel):
     item_id: str
     size: str
     quantity: int
+    halves: list[str] | None = None  # half-and-half: the two items, priced as the dearer (`item_id`)
+    note: str | None = None  # "sin aceitunas", "bien cocida"
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ class PizzeriaState(ChannelState):
     saved_address: str | None = None  # the customer's address on file, offered at delivery
     changes_requested: bool = False  # set by the confirmation agent's request_changes
     previous_order: dict[str, Any] | None = None  # the order before its last change, for "dejala como estaba"
+    payment_method: str | None = None  # the payment method's id (pizzeria.json), asked before saving
 
     def customer(self) -> str:
         """Who the stores know this customer as (the phone): `user_id` is the session's, a pseudonym under the gateway."""
@@ -62,5 +63,5 @@ def new_order_state() -> dict[str, Any]:
     """Delta that starts an empty order (after finalizing or cancelling)."""
     return PizzeriaState.delta(
         current_order={"items": [], "total": 0}, address=None, order_confirmed=False, changes_requested=False,
-        order_key=uuid.uuid4().hex, previous_order=None,
+        payment_method=None, order_key=uuid.uuid4().hex, previous_order=None,
     )

@@ -87,9 +87,11 @@ class SavedOrder(BaseModel):
     user_id: str
     customer_name: str | None
     items: list[dict[str, Any]]
-    total: int
+    total: int  # the items' total plus the delivery fee
     address: str
     created_at: str
+    delivery_fee: int = 0  # the zone's fee (pizzeria.json), when the address names a zone
+    zone: str | None = None
     payment_method: str | None = None  # as the customer chose it ("efectivo", "transferencia"...)
     channel: str | None = None  # where the order came from ("web", "whatsapp"): status changes are sent there
     session_id: str | None = None  # the service's conversation the order was placed in

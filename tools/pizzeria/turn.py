@@ -15,6 +15,7 @@ from google.adk.tools import ToolContext
 
 from tools.llm.message import customer_text
 from tools.pizzeria.menu import load_menu
+from tools.pizzeria.notes import without_notes
 from tools.pizzeria.resolver import Line, find_mentions
 
 _HANDLED = "temp:handled_items"
@@ -35,7 +36,7 @@ def finish(ctx: ToolContext, handled_item_ids: set[str], result: dict[str, Any])
     handled = handled_items(ctx.state, ctx.invocation_id) | handled_item_ids
     ctx.state[_HANDLED] = {ctx.invocation_id: sorted(handled)}
     menu = load_menu()
-    pending = [m.item_id for m in find_mentions(user_text(ctx), menu) if m.item_id not in handled]
+    pending = [m.item_id for m in find_mentions(without_notes(user_text(ctx)), menu) if m.item_id not in handled]
     if pending:
         result["pending"] = [menu.item(i).name for i in dict.fromkeys(pending)]
     else:
@@ -53,7 +54,7 @@ def not_yet_added(ctx: ToolContext, lines: list[Line]) -> tuple[list[Line], list
     repeated model call, unless the customer named that item more times than it was added."""
     record = ctx.state.get(_ADDED) or {}
     added = [tuple(key) for key in record.get(ctx.invocation_id, [])]
-    named = Counter(m.item_id for m in find_mentions(user_text(ctx), load_menu()))
+    named = Counter(m.item_id for m in find_mentions(without_notes(user_text(ctx)), load_menu()))
     new, repeated = [], []
     for line in lines:
         key = (line.item_id, line.size, line.quantity)

@@ -1,0 +1,80 @@
+"""Checkout: the payment method is asked before saving and stored with the order; the delivery fee of the
+zone the address names is added to the total by code, and the zone's minimum is enforced."""
+
+from __future__ import annotations
+
+from tests.chat import saved_orders
+from tests.pizzeria.helpers import chat_with_order, lines, price
+from tools.pizzeria.business import load_business
+
+
+def _zone(barrio: str):
+    return next(z for z in load_business().delivery_zones if z.barrio == barrio)
+
+
+async def _to_address(order: str = "dos muzzas grandes y una fugazzeta chica"):
+    chat = await chat_with_order(order=order)
+    await chat.say("eso es todo")
+    await chat.say("si")
+    return chat
+
+
+async def test_nothing_is_saved_until_the_payment_method_is_given() -> None:
+    chat = await _to_address()
+    turn = await chat.say("Av Cabildo 2040 3ro B")
+    assert saved_orders() == [] and turn.model_calls == 0
+    await chat.say("pago cash")
+    (order,) = saved_orders()
+    assert order["payment_method"] == "efectivo" and order["delivery_fee"] == 0
+
+
+async def test_a_payment_method_with_the_yes_is_not_asked_again() -> None:
+    chat = await chat_with_order(order="una napo grande")
+    await chat.say("nada mas")
+    await chat.say("si, pago con transfe")
+    await chat.say("Gurruchaga 1200")
+    (order,) = saved_orders()
+    assert order["payment_method"] == "transferencia"
+
+
+async def test_address_and_payment_in_one_message() -> None:
+    chat = await _to_address()
+    await chat.say("Gorriti 4500 PB, Palermo y pago con mercado pago")
+    (order,) = saved_orders()
+    items = 2 * price("muzzarella", "grande") + price("fugazzeta", "chica")
+    assert order["address"] == "Gorriti 4500 PB, Palermo" and order["payment_method"] == "Mercado Pago"
+    assert order["zone"] == "Palermo" and order["delivery_fee"] == _zone("Palermo").fee
+    assert order["total"] == items + _zone("Palermo").fee
+
+
+async def test_an_order_under_the_zones_minimum_goes_back_to_ordering() -> None:
+    chat = await _to_address(order="una empanada de carne")
+    await chat.say("Cabildo 2040, Belgrano")
+    state = await chat.state()
+    assert saved_orders() == [] and state["conversation_phase"] == "TOMANDO_PEDIDO" and state["order_confirmed"] is False
+    await chat.say("agregame una muzza grande")
+    for text in ("listo", "si", "si, a esa", "tarjeta"):
+        await chat.say(text)
+    (order,) = saved_orders()
+    items = price("empanada_carne", "unidad") + price("muzzarella", "grande")
+    assert items >= _zone("Belgrano").minimum
+    assert order["address"] == "Cabildo 2040, Belgrano" and order["total"] == items + _zone("Belgrano").fee
+
+
+async def test_an_unknown_payment_method_is_asked_again() -> None:
+    chat = await _to_address()
+    await chat.say("Lavalle 1234")
+    await chat.say("con bitcoin")
+    state = await chat.state()
+    assert saved_orders() == [] and state["payment_method"] is None and state["address"] == "Lavalle 1234"
+    await chat.say("bueno efectivo")
+    assert len(saved_orders()) == 1
+
+
+async def test_adding_something_when_asked_to_pay_goes_back_to_the_order() -> None:
+    chat = await _to_address()
+    await chat.say("Lavalle 1234")
+    await chat.say("ah y agregame una coca chica")
+    state = await chat.state()
+    assert saved_orders() == [] and state["conversation_phase"] == "TOMANDO_PEDIDO"
+    assert ("coca_cola", "500ml", 1) in lines(state)

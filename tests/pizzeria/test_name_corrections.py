@@ -1,0 +1,43 @@
+"""A customer's name, given or corrected at any point, is the name on file and on the order."""
+
+from __future__ import annotations
+
+from tests.chat import Chat, saved_orders
+from tests.pizzeria.helpers import KNOWN, chat_with_order, lines
+from tools.pizzeria import stores
+
+
+async def test_a_known_customer_who_says_her_name_is_renamed_not_an_item() -> None:
+    chat = await Chat.open(user_id=KNOWN)
+    await chat.say("hola")
+    turn = await chat.say("me llamo Lucía")
+    state = await chat.state()
+    assert state["user_name"] == "Lucía" and turn.model_calls == 0 and lines(state) == set()
+    assert stores.customers().get(KNOWN).name == "Lucía"
+
+
+async def test_a_name_correction_mid_order_keeps_the_order_and_goes_on_the_saved_one() -> None:
+    chat = await chat_with_order()
+    before = await chat.state()
+    await chat.say("no, me llamo Lucia Gomez")
+    state = await chat.state()
+    assert state["user_name"] == "Lucia Gomez" and lines(state) == lines(before)
+    for text in ("eso es todo", "si", "Rivadavia 4000", "efectivo"):
+        await chat.say(text)
+    (order,) = saved_orders()
+    assert order["customer_name"] == "Lucia Gomez"
+
+
+async def test_a_new_customer_corrects_the_name_just_given() -> None:
+    chat = await Chat.open(user_id="5491100000631")
+    await chat.say("hola")
+    await chat.say("Ana")
+    await chat.say("perdon, soy Anabella")
+    assert (await chat.state())["user_name"] == "Anabella"
+
+
+async def test_a_known_customer_correcting_the_name_in_the_first_message() -> None:
+    chat = await Chat.open(user_id=KNOWN)
+    await chat.say("hola, soy Lucía, no Carlos")
+    state = await chat.state()
+    assert state["user_name"] == "Lucía" and state["conversation_phase"] == "TOMANDO_PEDIDO"
