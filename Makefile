@@ -25,9 +25,16 @@ install: $(STAMP)
 
 # Main job: the pizzeria agent in the terminal. The pre-flight check validates the settings,
 # checks the model server (pulling an Ollama model it lacks) and names the ways out when there is none.
+# LLM_MODEL=local (environment, command line or .env): llama.cpp's server with a small model, built and
+# fetched once (eval.real), started for the chat and stopped after it.
+RUN_MODEL := $(strip $(or $(LLM_MODEL),$(shell sed -n 's/^LLM_MODEL=//p' .env 2>/dev/null | tail -n 1 | tr -d "\"' ")))
 run: install
+ifeq ($(RUN_MODEL),local)
+	$(BIN)/python -m eval.real chat --agent pizzeria_agent
+else
 	@$(BIN)/python -m tools.llm.preflight
 	$(BIN)/adk run pizzeria_agent
+endif
 
 test: install
 	$(BIN)/python -m pytest -q

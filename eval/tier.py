@@ -37,8 +37,8 @@ from typing import Any
 
 from eval.markdown import cost_rows
 from eval.report import TURN_WALL_TARGETS_S, CaseResult, Report, Run, percentile
+from tools.settings import LOCAL_MODEL
 
-LOCAL = "local"
 AGENT_LABELS = {"pizzeria_agent": "pizzeria", "ecommerce_agent": "shop", "pizzeria_baseline": "baseline"}
 
 
@@ -57,24 +57,19 @@ def say(message: str) -> None:
 def model_server(args: argparse.Namespace) -> Iterator[tuple[str, dict[str, str], str]]:
     """(LiteLLM model string, environment for `python -m eval`, a line describing the server)."""
     configured = os.environ.get("LLM_MODEL", "").strip()
-    if configured and configured not in (LOCAL, "scripted"):
+    if configured and configured not in (LOCAL_MODEL, "scripted"):
         base = os.environ.get("OLLAMA_API_BASE", "http://127.0.0.1:11434")
         yield configured, {"OPENAI_API_KEY": os.environ.get("OPENAI_API_KEY", "none")}, f"`{configured}` at {base}"
         return
-    from eval.real.llama import binary_version, find_binary
-    from eval.real.server import LlamaServer, ServerConfig
+    from eval.real.llama import binary_version
+    from eval.real.server import env_settings, local_server
 
-    subprocess.run([sys.executable, "-m", "eval.real", "provision", "--model", args.model], check=True)
-    slots = max(args.slots, 1)
-    config = ServerConfig.for_model(args.model, slots=slots, ctx_per_slot=args.ctx)
-    with LlamaServer(config) as server:
-        binary = find_binary()
-        version = (binary_version(binary) or "?").splitlines()[0] if binary else "?"
+    with local_server(args.model, args.slots, args.ctx) as server:
+        version = (binary_version(server.binary) or "?").splitlines()[0]
         say(f"llama-server up in {server.startup_s:.1f} s at {server.api_base} (log {server.log_path})")
-        env = {"OLLAMA_API_BASE": server.api_base, "OPENAI_API_KEY": "none", "LLM_SLOTS": str(args.slots)}
-        pinned = f"each specialist pinned to one of {slots} slots" if args.slots else "one slot, no pinning"
-        yield (f"openai/{config.alias}", env,
-               (f"llama.cpp `llama-server` ({version}), `{args.model}` GGUF, `-np {slots}`, {pinned}, "
+        pinned = f"each specialist pinned to one of {server.config.slots} slots" if args.slots else "one slot, no pinning"
+        yield (f"openai/{server.config.alias}", env_settings(server, args.slots),
+               (f"llama.cpp `llama-server` ({version}), `{args.model}` GGUF, `-np {server.config.slots}`, {pinned}, "
                f"{args.ctx} tokens of context per slot, 2 threads"))
 
 
@@ -179,6 +174,7 @@ def table(agents: Report, baseline: Report | None, server: str, before: str, aft
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     from eval.real.models import DEFAULT_MODEL, MODELS
+    from eval.real.server import DEFAULT_SLOTS
 
     parser = argparse.ArgumentParser(prog="python -m eval.tier", description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", choices=sorted(MODELS), default=DEFAULT_MODEL, help="the local GGUF model (llama.cpp)")
@@ -190,10 +186,6 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--baseline", action="store_true", help="also run the single-LlmAgent pizzeria baseline")
     parser.add_argument("--out", type=Path, default=Path(".data/eval-real"))
     return parser.parse_args(argv)
-
-
-DEFAULT_SLOTS = 7
-"""One slot per pizzeria specialist and its coordinator's classifier (the shop's share them)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:

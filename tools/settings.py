@@ -34,8 +34,12 @@ log = logging.getLogger(__name__)
 
 TRIAL_MOMENT = "2026-12-04T21:00:00-03:00"  # a Friday night, open: what tests, eval runs and benchmarks freeze the pizzeria's clock at
 
+LOCAL_MODEL = "local"
+"""`LLM_MODEL=local`: llama.cpp's server with a small model on this machine, started by `make run`
+(`python -m eval.real chat`), which runs the chat with `LLM_MODEL=openai/<alias>`."""
 MODEL_FORMS = (
-    "scripted (the offline demo model), ollama_chat/<model> or ollama/<model> (Ollama, e.g. ollama_chat/qwen2.5:7b), "
+    "scripted (the offline demo model), local (make run starts llama.cpp's server with a small model), "
+    "ollama_chat/<model> or ollama/<model> (Ollama, e.g. ollama_chat/qwen2.5:7b), "
     "openai/<alias> (llama.cpp's llama-server, vLLM or any OpenAI-compatible server at OLLAMA_API_BASE), "
     "or another LiteLLM <provider>/<model>"
 )
@@ -52,7 +56,7 @@ class Settings(BaseSettings):
 
     llm_model: str = Field(
         "ollama_chat/qwen2.5:7b",
-        description="LiteLLM model string, or 'scripted' for the offline demo model.",
+        description="LiteLLM model string, 'scripted' for the offline demo model, or 'local' (see LOCAL_MODEL).",
     )
     ollama_api_base: str = Field("http://127.0.0.1:11434", description="Model server base URL.")
     llm_num_ctx: int = Field(4096, ge=1024, description="Context window asked of Ollama (num_ctx).")
@@ -183,7 +187,7 @@ class Settings(BaseSettings):
     @field_validator("llm_model")
     @classmethod
     def _model_string(cls, value: str) -> str:
-        if value != "scripted" and not _MODEL_STRING.fullmatch(value):
+        if value not in ("scripted", LOCAL_MODEL) and not _MODEL_STRING.fullmatch(value):
             raise ValueError(f"not a model string; use {MODEL_FORMS}")
         return value
 

@@ -4,6 +4,7 @@
     python -m eval.real serve [--model NAME] [--port N] [--slots N]
     python -m eval.real check [--model NAME]                     # plain chat + tool call
     python -m eval.real prefix [--model NAME]                    # prefix-cache measurements
+    python -m eval.real chat [--agent NAME] [--model NAME]       # adk run on it (LLM_MODEL=local make run)
 
 Everything downloaded or built lives outside the work tree, under the cache
 directory `${LOCAL_AGENTS_CACHE:-~/.cache/local-shop-agents}` (see `cache_dir`):

@@ -1,4 +1,4 @@
-"""`python -m eval.real provision|serve|check|prefix`: see `eval.real`."""
+"""`python -m eval.real provision|serve|check|prefix|chat`: see `eval.real`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import sys
 import time
 
 from eval.real import cache_dir, say
+from eval.real.chat import AGENTS
 from eval.real.models import DEFAULT_MODEL, MODELS
+from eval.real.server import DEFAULT_SLOTS
 
 
 def provision(model: str, with_server: bool) -> None:
@@ -58,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("prefix", help="measure llama-server's prompt cache")
     p.add_argument("--model", choices=names, default=DEFAULT_MODEL)
 
+    p = commands.add_parser("chat", help="chat with an agent on the served model (LLM_MODEL=local make run)")
+    p.add_argument("--agent", choices=AGENTS, default=AGENTS[0])
+    p.add_argument("--model", choices=names, default=DEFAULT_MODEL)
+    p.add_argument("--slots", type=int, default=DEFAULT_SLOTS, help="slots, one per specialist; 0: one, unpinned")
+    p.add_argument("--ctx", type=int, default=4096, help="context tokens per slot")
+
     args = parser.parse_args(argv)
     if args.command == "provision":
         provision(args.model, with_server=not args.no_server)
@@ -65,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         serve(args.model, args.port, args.slots, args.ctx)
         return 0
+    if args.command == "chat":
+        from eval.real.chat import run_chat
+
+        return run_chat(args.agent, args.model, args.slots, args.ctx)
     if args.command == "check":
         from eval.real.check import run_check
 

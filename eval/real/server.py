@@ -15,7 +15,9 @@ import asyncio
 import contextlib
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -189,7 +191,22 @@ class LlamaServer:
         await asyncio.to_thread(self.stop)
 
 
-def env_settings(server: LlamaServer) -> dict[str, str]:
-    """The project settings that point the agents at `server` through LiteLLM."""
-    return {"LLM_MODEL": f"openai/{server.config.alias}", "OLLAMA_API_BASE": server.api_base}
+DEFAULT_SLOTS = 7
+"""One slot per pizzeria specialist and its coordinator's classifier (the shop's share them)."""
 
+
+@contextlib.contextmanager
+def local_server(model: str, slots: int = DEFAULT_SLOTS, ctx_per_slot: int = 4096) -> Iterator[LlamaServer]:
+    """`model` provisioned (with progress; seconds once cached) and served until the block ends.
+
+    `slots` 0 still runs one slot; `env_settings(server, 0)` then leaves specialists unpinned.
+    """
+    subprocess.run([sys.executable, "-m", "eval.real", "provision", "--model", model], check=True)
+    with LlamaServer(ServerConfig.for_model(model, slots=max(slots, 1), ctx_per_slot=ctx_per_slot)) as server:
+        yield server
+
+
+def env_settings(server: LlamaServer, slots: int) -> dict[str, str]:
+    """The project settings that point the agents at `server` through LiteLLM (`LLM_SLOTS=slots` pins specialists)."""
+    return {"LLM_MODEL": f"openai/{server.config.alias}", "OLLAMA_API_BASE": server.api_base,
+            "OPENAI_API_KEY": "none", "LLM_SLOTS": str(slots)}

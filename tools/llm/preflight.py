@@ -26,7 +26,7 @@ from typing import TextIO
 
 import httpx
 
-from tools.settings import Settings, get_settings
+from tools.settings import LOCAL_MODEL, Settings, get_settings
 
 TIMEOUT_S = 2.0
 OLLAMA_PREFIXES = ("ollama_chat/", "ollama/")
@@ -57,6 +57,8 @@ async def check_model_server(settings: Settings, timeout_s: float = TIMEOUT_S) -
     """Where turns would go, when that server answers (and, for Ollama, has the model); raises otherwise."""
     if settings.llm_model == "scripted":
         return "scripted model (no server)"
+    if settings.llm_model == LOCAL_MODEL:
+        raise ModelUnavailable("LLM_MODEL=local is llama.cpp's server that `make run` starts for its chat, not running here")
     base, name = _base(settings), ollama_model(settings.llm_model)
     url = f"{base}/api/tags" if name else f"{base}/models"  # Ollama's model list; OpenAI-compatible servers' list
     try:
@@ -81,15 +83,22 @@ def _has_model(tags: dict[str, object], name: str) -> bool:
 
 
 def ways_out(settings: Settings) -> str:
-    """The three ways out of a missing model server, as commands."""
+    """The ways out of a missing model server, as commands."""
     name = ollama_model(settings.llm_model)
-    first = (f"start Ollama and pull the model:   ollama serve &  ollama pull {name}" if name else
-             f"start the server that serves {settings.llm_model} at {_base(settings)} (e.g. llama.cpp's llama-server)")
+    local = "LLM_MODEL=local make run   (= python -m eval.real chat)"
+    if settings.llm_model == LOCAL_MODEL:
+        first = f"chat with llama.cpp's server started for you:   {local}"
+    elif name:
+        first = f"start Ollama and pull the model:   ollama serve &  ollama pull {name}"
+    else:
+        first = f"start the server that serves {settings.llm_model} at {_base(settings)} (e.g. llama.cpp's llama-server)"
+    ways = [first, "try it offline, on the scripted demo model:   LLM_MODEL=scripted make run",
+            "point OLLAMA_API_BASE at a running server:   OLLAMA_API_BASE=http://<host>:11434 make run"]
+    if settings.llm_model != LOCAL_MODEL:
+        ways.append(f"a small real model, no Ollama (first time: ~10-12 min build, ~1.1 GB download):   {local}")
     return "\n".join([
-        f"Three ways out (LLM_MODEL={settings.llm_model}, OLLAMA_API_BASE={_base(settings)}):",
-        f"  1. {first}",
-        "  2. try it offline, on the scripted demo model:   LLM_MODEL=scripted make run",
-        "  3. point OLLAMA_API_BASE at a running server:   OLLAMA_API_BASE=http://<host>:11434 make run",
+        f"Ways out (LLM_MODEL={settings.llm_model}, OLLAMA_API_BASE={_base(settings)}):",
+        *(f"  {number}. {way}" for number, way in enumerate(ways, 1)),
         "(set them in .env to keep them; see .env.example)",
     ])
 
