@@ -13,8 +13,9 @@ A conversation (see `conversations/README.md` for the full format):
 A turn is a customer message (a string), a message with checks after it
 (`{say, phase, order, orders_saved, user_name, model_calls, reply_has}`), a checks-only
 step (`{check: {...}}`), or `{checkout: {address, payment}}`: the customer's answers to the
-delivery questions, each sent only when the bot is at that step (so the test does not fix
-whether the address or the payment is asked first) and only while the order is not saved.
+delivery questions, each sent only when the bot asks it (the payment when its last reply is
+about paying, the address at the address step), so the test does not fix which comes first,
+and only while the order is not saved.
 
 Fields the code does not model yet are compared only where a conversation lists them,
 read tolerantly from the saved line or order by the adapters below:
@@ -36,6 +37,7 @@ import datetime as dt
 import importlib
 import json
 import pkgutil
+import re
 import sys
 import types
 from collections import Counter
@@ -233,20 +235,33 @@ async def _check(chat: Chat, checks: dict[str, Any], turn: Any, seeded: int, whe
     return [f"{where}: {p}" for p in problems]
 
 
+_ASKS_PAYMENT = re.compile(r"\b(pag\w*|abon\w*|efectivo|transferencia|mercado ?pago|medio de pago|tarjeta)\b")
+
+
 async def _checkout(chat: Chat, answers: dict[str, str], seeded: int) -> None:
-    """Answer the delivery questions in the order the bot asks them, until the order is saved."""
+    """Answer the delivery questions as the bot asks them, until the order is saved.
+
+    The customer answers only what is asked: the payment when the bot's last reply is
+    about paying, the address when the bot is at the address step; anything else ends it.
+    """
     pending = dict(answers)
     for _ in range(4):
         state = await chat.state()
         if len(_mine(chat.user_id)) > seeded or not pending:
             return
         phase = state["conversation_phase"]
-        if phase in ("SALUDO", "TOMANDO_PEDIDO", "CONFIRMANDO_PEDIDO"):
+        if phase in ("SALUDO", "TOMANDO_PEDIDO"):
             return  # the bot is not at the delivery step: the expectations will tell
-        asking_address = phase == "RECOGIENDO_DIRECCION" and not state.get("address")
-        order = ("address", "payment") if asking_address else ("payment", "address")
-        step = next(s for s in (*order,) if s in pending) if any(s in pending for s in order) else None
-        if step is None:
+        last_reply = normalize(chat.turns[-1].reply) if chat.turns else ""
+        if _ASKS_PAYMENT.search(last_reply):
+            step = "payment"
+        elif phase == "RECOGIENDO_DIRECCION":
+            step = "address"
+        elif phase != "CONFIRMANDO_PEDIDO":
+            step = "payment"
+        else:
+            return
+        if step not in pending:
             return
         await chat.say(pending.pop(step))
 
