@@ -24,7 +24,9 @@ read tolerantly from the saved line or order by the adapters below:
 - halves: `halves` (two item ids, or dicts with `item_id`/`id`) or `half` (the other half,
   beside the line's own `item_id`) on the line; compared as the set of the two items.
 - notes: `notes` (or `note`) on the line, a string or a list; each expected note must appear.
-The expected total is computed here from the menu (a half-and-half at the dearer half's price).
+The expected total is computed here from the menu (a half-and-half at the dearer half's price):
+the saved lines' `subtotal`s must add up to it, and the order's `total` is that plus a delivery
+fee kept on the order under a key naming it (`delivery_fee`, `fee`, `envio`...), if any.
 
 The clock: every conversation runs at `at` (default: a Friday 21:00, open); the runner
 sets `PIZZERIA_NOW` to that instant and makes `datetime.now()`/`date.today()` return it in
@@ -134,6 +136,21 @@ def expected_total(wanted: list[dict[str, Any]]) -> int:
         items = line.get("halves") or [line["item"]]
         total += max(menu.item(i).prices[line["size"]] for i in items) * line.get("quantity", 1)
     return total
+
+
+def delivery_fee_of(order: dict[str, Any]) -> int:
+    """A delivery fee kept on the saved order (`delivery_fee`, `fee`, `envio`...), else 0."""
+    fees = [v for k, v in order.items() if isinstance(v, int) and any(w in k for w in ("fee", "envio", "delivery", "shipping"))]
+    return fees[0] if fees else 0
+
+
+def total_problems(order: dict[str, Any], wanted: int) -> list[str]:
+    """The lines must add up to the menu's prices; the total is that plus the delivery fee, if any."""
+    lines_total = sum(i.get("subtotal", 0) for i in order["items"])
+    problems = [] if lines_total == wanted else [f"saved lines add up to {lines_total} instead of {wanted}"]
+    if order["total"] != wanted + delivery_fee_of(order):
+        problems.append(f"saved total {order['total']} instead of {wanted} + delivery fee {delivery_fee_of(order)}")
+    return problems
 
 
 def priced_lines(wanted: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -296,8 +313,7 @@ async def run(conversation: dict[str, Any]) -> list[str]:
     if saved and mine:
         order = mine[-1]
         problems += [f"saved: {p}" for p in compare_lines(order["items"], saved["lines"])]
-        if order["total"] != expected_total(saved["lines"]):
-            problems.append(f"saved total {order['total']} instead of {expected_total(saved['lines'])}")
+        problems += total_problems(order, expected_total(saved["lines"]))
         if "address" in saved and normalize(saved["address"]) not in normalize(order["address"]):
             problems.append(f"saved address {order['address']!r} lacks {saved['address']!r}")
         if "name" in saved and normalize(order.get("customer_name") or "") != normalize(saved["name"]):
