@@ -26,10 +26,10 @@ from tools.pizzeria import replies
 
 ORDERS = {  # customer -> what they say, turn by turn
     "5491100000801": ["hola", "me llamo Ana", "dos muzzas grandes y una coca de litro y medio", "eso es todo", "sí",
-                      "Av. Corrientes 1234, 5° B"],
+                      "Av. Corrientes 1234, 5° B", "en efectivo"],
     "5491100000802": ["hola", "me llamo Luis", "una fugazzeta grande y seis empanadas de carne", "eso es todo", "sí",
-                      "Lavalle 900"],
-    "5491100000803": ["hola", "me llamo Sofía", "una napolitana chica", "eso es todo", "sí", "Rivadavia 5000, 3° A"],
+                      "Lavalle 900", "con transferencia"],
+    "5491100000803": ["hola", "me llamo Sofía", "una napolitana chica", "eso es todo", "sí", "Rivadavia 5000, 3° A", "mercado pago"],
 }
 SHOP_CUSTOMER = "5491160000001"
 
@@ -74,7 +74,7 @@ def _hand_off_pizzeria_conversation(served: Served, customer: str) -> None:
     async def hand_off() -> None:
         sessions = create_session_service(served.sessions_url)
         convo = Conversation("pizzeria", "web", customer)
-        session = await sessions.get_session(app_name=convo.app_name, user_id=customer, session_id=convo.session_id)
+        session = await sessions.get_session(app_name=convo.app_name, user_id=convo.session_user, session_id=convo.session_id)
         assert session is not None
         await sessions.append_event(session, Event(
             invocation_id="handoff-test", author="pizzeria_agent",
