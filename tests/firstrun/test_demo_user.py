@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.chat import Chat
 from tests.ecommerce.test_conversations import ShopChat
 from tools.identity import ADK_LOCAL_USERS, customer_id
+from tools.pizzeria.state import PizzeriaState
 from tools.settings import get_settings
 
 
@@ -46,4 +47,4 @@ async def test_the_pizzeria_greets_the_demo_customer_by_name(demo) -> None:  # t
     chat = await Chat.open(user_id="test_user")
     turn = await chat.say("hola")
     assert "Juan" in turn.reply
-    assert (await chat.state())["user_id"] == "5491155550101"
+    assert PizzeriaState.of(await chat.state()).customer() == "5491155550101"  # the session's id is ADK's; the stores' is the demo phone
