@@ -25,7 +25,7 @@ def _tables() -> dict[str, object]:
 
 async def test_purge_deletes_only_what_is_older_than_retention_and_keeps_orders(service: Service) -> None:
     bearer = token("5491100000931")
-    for text in ["hola", "me llamo Ana", "dos muzzas grandes", "eso es todo", "sí", "Av. Corrientes 1234"]:
+    for text in ["hola", "me llamo Ana", "dos muzzas grandes", "eso es todo", "sí", "Av. Corrientes 1234", "efectivo"]:
         assert (await service.chat("pizzeria", text, bearer)).status_code == 200
     gateway = service.app.state.service
     sessions, business = gateway.sessions.db_engine, gateway.engine
