@@ -29,11 +29,11 @@ async def test_purge_deletes_only_what_is_older_than_retention_and_keeps_orders(
         assert (await service.chat("pizzeria", text, bearer)).status_code == 200
     gateway = service.app.state.service
     sessions, business = gateway.sessions.db_engine, gateway.engine
-    assert await _count(sessions, "events") > 0 and await _count(business, "inbox") == 6
+    assert await _count(sessions, "events") > 0 and await _count(business, "inbox") == 7
 
     assert await purge() == {"sessions": 0, "events": 0, "handoffs": 0, "inbox": 0, "outbox": 0}  # all recent
     later = await purge(now=datetime.now(UTC) + timedelta(days=91))  # RETENTION_DAYS defaults to 90
-    assert later["sessions"] == 1 and later["events"] > 0 and later["inbox"] == 6
+    assert later["sessions"] == 1 and later["events"] > 0 and later["inbox"] == 7
     assert await _count(sessions, "sessions") == await _count(sessions, "events") == await _count(business, "inbox") == 0
     assert len(saved_orders()) == 1, "orders are business records: kept"
     reply = await service.chat("pizzeria", "hola", bearer)  # the customer starts afresh, and is still known
