@@ -136,7 +136,7 @@ async def test_pizzeria_turn_survives_a_faulty_model(monkeypatch: pytest.MonkeyP
     assert lines(before) == {("muzzarella", "grande", 2)}
 
     async def say() -> str:
-        return (await chat.say("agregame una fugazzeta chica")).reply
+        return (await chat.say("agregame algo rico para la juntada")).reply
 
     reply, requests = await _faulty_turn(server, fault, say)
     _assert_short_apology(reply, fault, requests, kept=True)  # the two muzzas
@@ -145,7 +145,7 @@ async def test_pizzeria_turn_survives_a_faulty_model(monkeypatch: pytest.MonkeyP
     assert after["conversation_phase"] == before["conversation_phase"] == "TOMANDO_PEDIDO"
 
     with server:
-        recovered = await say()
+        recovered = (await chat.say("agregame una fugazzeta chica para la juntada")).reply
     assert lines(await chat.state()) == {("muzzarella", "grande", 2), ("fugazzeta", "chica", 1)}
     assert "Fugazzeta" in recovered and "Perdón" not in recovered
 
