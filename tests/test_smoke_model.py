@@ -5,7 +5,7 @@
 `SMOKE_API_BASE` defaults to `OLLAMA_API_BASE`. For an OpenAI-compatible server such
 as llama.cpp's: `SMOKE_MODEL=openai/<alias> SMOKE_API_BASE=http://127.0.0.1:8080/v1
 OPENAI_API_KEY=none`. One short conversation per agent; only the shape of the exchange
-is checked (a valid tool call for a trivial request, Spanish text, the turn ending
+is checked (a valid tool call for a trivial request that code leaves to the model, Spanish text, the turn ending
 within the call cap), not what a particular model answers. Without SMOKE_MODEL the
 smoke tests are skipped; the same checks run here against the fake Ollama server.
 """
@@ -33,7 +33,7 @@ SMOKE_MODEL = os.environ.get("SMOKE_MODEL", "")
 SMOKE_API_BASE = os.environ.get("SMOKE_API_BASE") or os.environ.get("OLLAMA_API_BASE", "")
 needs_model = pytest.mark.skipif(not SMOKE_MODEL, reason="set SMOKE_MODEL (and SMOKE_API_BASE) to run against a real model")
 
-PIZZERIA = ("pizzeria_agent", build_pizzeria, KNOWN, ["hola", "quiero dos muzzas grandes"],
+PIZZERIA = ("pizzeria_agent", build_pizzeria, KNOWN, ["hola", "quiero dos muzzas grandes para la juntada"],
             {"add_item_to_order", "remove_item_from_order", "change_item", "get_current_order"}, "item")
 SHOP = ("ecommerce_agent", build_shop, "5491160000001", ["hola", "busco una notebook gamer"],
         {"search_catalog", "product_details", "compare_products"}, "query")

@@ -73,7 +73,7 @@ def _runner(monkeypatch: pytest.MonkeyPatch, server: FakeOllama, wire: str, time
     return InMemoryRunner(agent=build_agent(build_model()), app_name=APP)
 
 
-async def _order(monkeypatch: pytest.MonkeyPatch, mode: str, wire: str, text: str = "una fugazzeta chica"):  # type: ignore[no-untyped-def]
+async def _order(monkeypatch: pytest.MonkeyPatch, mode: str, wire: str, text: str = "una fugazzeta chica para la juntada"):  # type: ignore[no-untyped-def]
     with QwenOnACpu() as server:
         chat = await Chat.open(runner=_runner(monkeypatch, server, wire), model=ScriptedLlm(), user_id=KNOWN)
         await chat.say("hola")
@@ -100,7 +100,7 @@ async def test_the_same_call_twice_in_one_response_runs_once(monkeypatch: pytest
 
 @pytest.mark.parametrize("wire", WIRES)
 async def test_another_specialists_tool_is_refused_naming_the_right_ones(monkeypatch: pytest.MonkeyPatch, wire: str) -> None:
-    chat, turn, requests = await _order(monkeypatch, "foreign", wire)
+    chat, turn, requests = await _order(monkeypatch, "foreign", wire, "algo rico para la juntada")
     told = [json.loads(m["content"]) for body in requests for m in body["messages"] if m["role"] == "tool"]
     assert told and "Tus herramientas son: add_item_to_order, remove_item_from_order, change_item, get_current_order" in told[0]["error"]
     assert "finalize_order" not in turn.reply and not (await chat.state()).get("order_id")
@@ -117,8 +117,15 @@ async def test_listo_instead_of_the_call_is_asked_again(monkeypatch: pytest.Monk
 
 @pytest.mark.parametrize("wire", WIRES)
 async def test_an_echoed_instruction_never_reaches_the_customer(monkeypatch: pytest.MonkeyPatch, wire: str) -> None:
-    _, turn, _ = await _order(monkeypatch, "echo", wire)
+    _, turn, _ = await _order(monkeypatch, "echo", wire, "algo rico para la juntada")
     assert turn.reply == replies.CONFUSED
+
+
+@pytest.mark.parametrize("wire", WIRES)
+async def test_an_echo_instead_of_the_call_the_customer_named_is_made_by_code(monkeypatch: pytest.MonkeyPatch, wire: str) -> None:
+    chat, turn, _ = await _order(monkeypatch, "echo", wire)
+    assert lines(await chat.state()) == {("fugazzeta", "chica", 1)}
+    assert turn.reply.startswith("Agregué 1 x Fugazzeta chica")
 
 
 class NoteTaker(FakeOllama):
