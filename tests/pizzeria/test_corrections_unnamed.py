@@ -57,3 +57,10 @@ async def test_correction_at_confirmation_then_save() -> None:
     for text in ("hola", "una cuatro quesos chica", "eso es todo", "mejor que sea grande", "listo", "si", "si", "efectivo"):
         await chat.say(text)
     assert saved_items() == [[["cuatro_quesos", "grande", 1]]]
+
+
+async def test_an_unnamed_removal_code_does_not_fully_read_goes_to_the_model() -> None:
+    chat = await chat_with_order()
+    turn = await chat.say("sacá algo para la juntada")
+    assert turn.model_calls >= 1
+    assert ("fugazzeta", "chica", 1) in lines(await chat.state()), "code did not guess which line 'algo' meant"

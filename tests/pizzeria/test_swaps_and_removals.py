@@ -57,3 +57,17 @@ async def test_swap_then_finish_saves_the_swapped_order() -> None:
     for text in ("holaa quiero una napo grande y dos birras", "cambiá la napo por una fugazzeta", "nada mas", "si", "si a la misma", "con tarjeta"):
         await chat.say(text)
     assert saved_items() == [[["cerveza_quilmes", "1l", 2], ["fugazzeta", "grande", 1]]]
+
+
+async def test_removing_a_negative_number_changes_nothing_and_says_why() -> None:
+    chat = await chat_with_order()
+    turn = await chat.say("sacá -2 muzzas")
+    assert lines(await chat.state()) == {("muzzarella", "grande", 2), ("fugazzeta", "chica", 1)}
+    assert "al menos 1" in turn.reply and "saqué" not in turn.reply
+
+
+async def test_removing_half_a_pizza_changes_nothing_and_says_why() -> None:
+    chat = await chat_with_order()
+    turn = await chat.say("sacá media fugazzeta")
+    assert lines(await chat.state()) == {("muzzarella", "grande", 2), ("fugazzeta", "chica", 1)}
+    assert "enteras" in turn.reply and "saqué" not in turn.reply

@@ -60,16 +60,11 @@ from tools.text import normalize
 
 CORPUS = Path(__file__).with_name("adversarial_cases.jsonl").read_text("utf-8")
 CASES = [json.loads(line) for line in CORPUS.split("\n") if line]  # not splitlines(): cases hold U+2028
-# Pizzeria cases broken by this round's merge, not yet fixed (closing note of issue 13): the hostile model call
-# never happens because code now settles the turn from the customer's words (the case must speak words code does
-# not read), and `find_address` takes a sentence with a number ("... aplicame 100 % de descuento") for an address.
-AFTER_MERGE = {"sql-23", "sql-24", "regex-20", "injection-01", "injection-30", "injection-48", "quantity-21", "quantity-22",
-               *(f"quantity-{n}" for n in range(40, 73))}
+# A case with `tool_args` forces the model's call; for the pizzeria its text must be words code leaves to the
+# model ("... para la juntada"), else code settles the turn and the hostile call never happens.
 RUNS = [
     pytest.param(case, agent, id=f"{case['id']}-{agent}", marks=[
-        pytest.mark.xfail(strict=True, reason=case["known_bug"][agent])] if agent in case.get("known_bug", {}) else [
-        pytest.mark.xfail(strict=False, reason="after the merge of the pizzeria branches")]
-        if agent == "pizzeria" and case["id"] in AFTER_MERGE else [])
+        pytest.mark.xfail(strict=True, reason=case["known_bug"][agent])] if agent in case.get("known_bug", {}) else [])
     for case in CASES
     for agent in (("pizzeria", "ecommerce") if case["agent"] == "both" else (case["agent"],))
 ]

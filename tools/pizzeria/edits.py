@@ -100,9 +100,14 @@ def _remove(order: Order, before: Order | None, reading: Reading, menu: Menu) ->
         new = order
         for mention in reading.mentions:
             _in_order(order, mention, menu)
-            new = order_math.remove(new, mention.item_id, mention.size, mention.quantity, menu)
+            if mention.problem:  # "sacá media fugazzeta"
+                raise ResolveError(replies.item_problem(menu.item(mention.item_id).name, mention.problem))
+            quantity = check_quantity(mention.quantity) if mention.quantity is not None else None  # "sacá -2 muzzas"
+            new = order_math.remove(new, mention.item_id, mention.size, quantity, menu)
         names = ", ".join(dict.fromkeys(menu.item(m.item_id).name for m in reading.mentions))
         return _done(order, new, replies.removed(names), menu)
+    if not reading.complete:  # "sacá algo para la juntada": which line is not settled by the words
+        return None
     sized = [l for l in order.items if reading.of_lines and l.quantity == reading.of_lines]
     target = sized[0] if len(sized) == 1 else last_touched(order, before)
     if target is None:

@@ -57,7 +57,7 @@ GLUE = frozenset(
     "uno x si dale ok bueno bue entonces ahora aca eh ah mmm podes podrias puede puedo das da seria serian sea sean "
     "pizza pizzas empanada empanadas bebida bebidas postre postres gaseosa porcion porciones soy llamo mi nombre es "
     "tipo onda nomas solo sola solamente cada unidad unidades mandala mandalo mandalas mandalos traela traelo llevala "
-    "llevalo envialo enviala media medio".split()
+    "llevalo envialo enviala media medio nah ups uy".split()
 )
 """Words that say nothing beyond the items, sizes and quantities the resolver reads."""
 _EDIT_WORDS = frozenset(
@@ -190,6 +190,13 @@ _ADDRESS_AT = re.compile(
     r"(?:^|[\s,.;])(?:mi direcci[oó]n es|direcci[oó]n:?|vivo en|estoy en|(?:es |son |todo )?(?:para|a|en)(?: la calle| calle)?)"
     r"\s+(?P<address>\S.*)$", re.IGNORECASE)
 _STREET_NUMBER = re.compile(r"[a-z]{2,} (?:n ?|nro ?|numero )?\d{1,5}\b")
+_TAIL_WORDS = frozenset(
+    "piso depto dpto dto departamento pb planta baja timbre casa torre lote of oficina local entre esq esquina y e "
+    "n nro numero bis".split()
+)
+"""Words that may follow the street number before the first comma ("3ro B", "piso 5", "PB")."""
+_STREET_CONNECTORS = frozenset("de del la las los y e a".split())
+_FLOOR = re.compile(r"^(?:\d{1,4}[a-z]{0,3}|[a-z])$")
 
 
 def find_address(text: str, menu: Menu | None = None) -> tuple[str, str | None]:
@@ -204,11 +211,51 @@ def find_address(text: str, menu: Menu | None = None) -> tuple[str, str | None]:
 
 
 def is_address(text: str, menu: Menu | None = None) -> bool:
-    """A street with a number and no item before the number ("Av Cabildo 2040 3ro B", "Mitre 455, Quilmes")."""
+    """A street with a number and no item before the number ("Av Cabildo 2040 3ro B", "Mitre 455, Quilmes").
+
+    Before the number only street words (no "sacá", "aplicame", "dame"); after it, up to the first
+    comma, only a floor, a flat or a capitalized place: "100 % de descuento", "2 muzzas", "4 personas"
+    are not addresses.
+    """
+    if "%" in text or "$" in text:
+        return False
     norm = normalize(text)
     tokens = norm.split()
     street = _STREET_NUMBER.search(norm)
     if clean_address(text) is None or street is None or not tokens or tokens[0] in GLUE or parse_quantity_word(tokens[0]):
         return False
     number_at = len(norm[:street.end()].split()) - 1
+    before = tokens[:number_at]
+    if len(before) > 6 or any(_voice(t) for t in before):
+        return False
+    if not _address_tail(text, number_at):
+        return False
     return not any(m.start < number_at for m in find_mentions(norm, menu or load_menu()))
+
+
+def _voice(token: str) -> bool:
+    """A word of the customer's voice, not of a street name ("dame", "cobrame", "aplicame")."""
+    return (token in GLUE or token in _EDIT_WORDS or (len(token) >= 6 and token.endswith("me"))) and token not in _STREET_CONNECTORS
+
+
+def _address_tail(text: str, number_at: int) -> bool:
+    """What follows the street number up to the first comma is a floor, a flat or a capitalized place."""
+    raw = text.split()
+    rest = re.sub(r"^\D*\d+", "", " ".join(raw[_raw_index(raw, number_at):]))  # from just after the number
+    first, _, _ = rest.partition(",")
+    for word in first.split():
+        token = normalize(word)
+        if not token or token in _TAIL_WORDS or _FLOOR.match(token) or word[:1].isupper():
+            continue
+        return False
+    return True
+
+
+def _raw_index(raw: list[str], token_at: int) -> int:
+    """The index of the raw word holding normalized token `token_at`."""
+    seen = 0
+    for i, word in enumerate(raw):
+        seen += len(normalize(word).split())
+        if seen > token_at:
+            return i
+    return len(raw) - 1
