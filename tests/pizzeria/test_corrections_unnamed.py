@@ -64,3 +64,10 @@ async def test_an_unnamed_removal_code_does_not_fully_read_goes_to_the_model() -
     turn = await chat.say("sacá algo para la juntada")
     assert turn.model_calls >= 1
     assert ("fugazzeta", "chica", 1) in lines(await chat.state()), "code did not guess which line 'algo' meant"
+
+
+async def test_que_sea_una_sola_sets_the_named_line_to_one() -> None:
+    chat = await _one("dos muzzas grandes y una sprite de litro y medio")
+    turn = await chat.say("la muzza que sea una sola")
+    assert lines(await chat.state()) == {("muzzarella", "grande", 1), ("sprite", "1.5l", 1)}
+    assert turn.model_calls == 0

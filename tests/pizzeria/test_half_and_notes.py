@@ -50,3 +50,28 @@ async def test_the_same_pizza_with_and_without_a_note_are_two_lines() -> None:
     items = _items(await chat.state())
     assert sorted((i["item_id"], i["quantity"], i["note"] or "") for i in items) == [
         ("muzzarella", 1, ""), ("muzzarella", 1, "sin aceitunas")]
+
+
+async def test_a_note_and_a_half_and_half_are_read_without_the_model() -> None:
+    chat = await chat_with_order(order="hola")
+    noted = await chat.say("una muzza grande sin aceitunas")
+    halves = await chat.say("y una grande mitad muzza mitad napo")
+    assert noted.model_calls == halves.model_calls == 0
+    items = _items(await chat.state())
+    assert [(i["item_id"], i.get("note"), i.get("halves")) for i in items] == [
+        ("muzzarella", "sin aceitunas", None), ("napolitana", None, ["muzzarella", "napolitana"])]
+
+
+async def test_a_note_on_the_pizza_already_ordered_goes_on_its_line() -> None:
+    chat = await chat_with_order(order="una calabresa grande")
+    turn = await chat.say("ah, la calabresa sin aceitunas")
+    (line,) = _items(await chat.state())
+    assert (line["item_id"], line["quantity"], line["note"]) == ("calabresa", 1, "sin aceitunas")
+    assert turn.model_calls == 0 and "sin aceitunas" in turn.reply
+
+
+async def test_half_a_dozen_of_each_is_not_a_half_and_half() -> None:
+    chat = await chat_with_order(order="media docena de empanadas de carne y media de pollo")
+    items = _items(await chat.state())
+    assert [(i["item_id"], i["size"], i["quantity"], i.get("halves")) for i in items] == [
+        ("empanada_carne", "unidad", 6, None), ("empanada_pollo", "unidad", 6, None)]

@@ -90,6 +90,7 @@ def test_quantities_that_must_be_fixed(written: object) -> None:
         ("una docena de empanadas de carne", [("empanada_carne", "docena", 1)]),
         ("dos docenas de jyq", [("empanada_jamon_queso", "docena", 2)]),
         ("media docena de humita", [("empanada_humita", "unidad", 6)]),
+        ("media docena de empanadas de carne y media de pollo", [("empanada_carne", "unidad", 6), ("empanada_pollo", "unidad", 6)]),
         ("2 x fugaza chica", [("fugazzeta", "chica", 2)]),
         ("napo gde x2", [("napolitana", "grande", 2)]),
         ("3 cuatro quesos medianas", [("cuatro_quesos", "mediana", 3)]),

@@ -71,3 +71,23 @@ async def test_removing_half_a_pizza_changes_nothing_and_says_why() -> None:
     turn = await chat.say("sacá media fugazzeta")
     assert lines(await chat.state()) == {("muzzarella", "grande", 2), ("fugazzeta", "chica", 1)}
     assert "enteras" in turn.reply and "saqué" not in turn.reply
+
+
+async def test_remove_one_of_the_two_named() -> None:
+    chat = await chat_with_order(order="dos muzzas grandes y una napo chica")
+    await chat.say("saca una de las dos muzzas")
+    assert lines(await chat.state()) == {("muzzarella", "grande", 1), ("napolitana", "chica", 1)}
+
+
+async def test_swap_with_en_vez_del() -> None:
+    chat = await chat_with_order(order="una muzza chica y un flan")
+    turn = await chat.say("mejor un tiramisu en vez del flan")
+    assert lines(await chat.state()) == {("muzzarella", "chica", 1), ("tiramisu", "porcion", 1)}
+    assert turn.model_calls == 0
+
+
+async def test_cambiala_por_swaps_the_last_line_keeping_its_size() -> None:
+    chat = await chat_with_order(order="una fugazzeta mediana")
+    turn = await chat.say("cambiala por una calabresa")
+    assert lines(await chat.state()) == {("calabresa", "mediana", 1)}
+    assert turn.model_calls == 0

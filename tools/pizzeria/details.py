@@ -15,7 +15,7 @@ from tools.pizzeria.resolver import Line, find_mentions, resolve_line
 from tools.text import normalize
 
 _HALVES = re.compile(
-    r"^(?P<pre>.*?)\b(?:mitad|media) (?:de )?(?:la )?(?P<a>.+?) (?:y )?(?:(?:la )?otra )?(?:mitad|media) (?:de )?(?:la )?(?P<b>.+)$"
+    r"^(?P<pre>.*?)\b(?:mitad|media)(?! docenas?\b) (?:de )?(?:la )?(?P<a>.+?) (?:y )?(?:(?:la )?otra )?(?:mitad|media) (?:de )?(?:la )?(?P<b>.+)$"
 )
 
 
@@ -31,7 +31,7 @@ def resolve(item: object, quantity: object = None, size: object = None, menu: Me
     text = str(item or "")
     clean = without_notes(text, menu) if find_notes(text, menu) else text  # the customer's own words where nothing was cut
     lines = _halves(normalize(clean), quantity, size, menu) or resolve_line(clean, quantity, size, menu)
-    return _with_notes(lines, text, menu)
+    return with_notes(lines, text, menu)
 
 
 def _halves(text: str, quantity: object, size: object, menu: Menu) -> list[Line] | None:
@@ -56,8 +56,8 @@ def _halves(text: str, quantity: object, size: object, menu: Menu) -> list[Line]
     return [*before[:-1], half, *after[1:]]
 
 
-def _with_notes(lines: list[Line], text: str, menu: Menu) -> list[Line]:
-    """Each note on the line of the item named just before it (or the first line)."""
+def with_notes(lines: list[Line], text: str, menu: Menu) -> list[Line]:
+    """Each note of `text` added to the line of the item named just before it (or the first line)."""
     if not lines:
         return lines
     norm = normalize(text)
@@ -67,4 +67,5 @@ def _with_notes(lines: list[Line], text: str, menu: Menu) -> list[Line]:
         target = next((n for n, line in enumerate(lines)
                        if named and named[-1].item_id in (line.halves or [line.item_id])), 0)
         notes.setdefault(target, []).append(note)
-    return [line.model_copy(update={"note": ", ".join(notes[n])}) if n in notes else line for n, line in enumerate(lines)]
+    return [line.model_copy(update={"note": ", ".join([*filter(None, [line.note]), *notes[n]])}) if n in notes else line
+            for n, line in enumerate(lines)]

@@ -14,6 +14,7 @@ from typing import Any
 from tools.pizzeria import details, replies
 from tools.pizzeria import order as order_math
 from tools.pizzeria.menu import Menu, load_menu
+from tools.pizzeria.notes import find_notes
 from tools.pizzeria.operations import Outcome, current_order
 from tools.pizzeria.order import Order, OrderLine
 from tools.pizzeria.quantities import ResolveError, check_quantity
@@ -54,7 +55,7 @@ def apply_reading(state: Mapping[str, Any], reading: Reading) -> Outcome | None:
             case Kind.CHANGE:
                 return _change(order, before, reading, menu)
             case Kind.SWAP:
-                return _swap(order, reading, menu)
+                return _swap(order, before, reading, menu)
     except ResolveError as exc:
         return Outcome(ok=False, message=f"{exc} {replies.your_order(order.one_line())}")
     return None
@@ -62,6 +63,9 @@ def apply_reading(state: Mapping[str, Any], reading: Reading) -> Outcome | None:
 
 def _add(order: Order, reading: Reading, menu: Menu) -> Outcome:
     """Every item read is added; one that cannot be (no size, "media muzza") is asked about, the rest kept."""
+    if _notes_on_ordered(order, reading, menu):  # "ah, la calabresa sin aceitunas"
+        new = order_math.priced(details.with_notes(order.lines(), reading.text_raw, menu), menu)
+        return _done(order, new, replies.noted(", ".join(n for _, n in find_notes(reading.text_raw, menu))), menu)
     if details.has_details(reading.text_raw, menu):  # "mitad fuga mitad calabresa", "sin aceitunas": the add tool's reader
         try:
             lines = details.resolve(reading.text_raw, None, None, menu)
@@ -82,6 +86,13 @@ def _add(order: Order, reading: Reading, menu: Menu) -> Outcome:
     if not lines:
         return Outcome(ok=False, message=f"{' '.join(errors)} {replies.your_order(order.one_line())}")
     return _done(order, order_math.add(order, lines, menu), " ".join([replies.added(added_words(lines, menu)), *errors]), menu)
+
+
+def _notes_on_ordered(order: Order, reading: Reading, menu: Menu) -> bool:
+    """Notes about items already ordered, named without a count ("la calabresa", not "una calabresa")."""
+    ordered = {l.item_id for l in order.items}
+    return (bool(find_notes(reading.text_raw, menu)) and bool(reading.mentions)
+            and all(m.quantity is None and m.size is None and m.item_id in ordered for m in reading.mentions))
 
 
 def _done(order: Order, new: Order, message: str, menu: Menu) -> Outcome:
@@ -141,10 +152,15 @@ def _change(order: Order, before: Order | None, reading: Reading, menu: Menu) ->
     return _done(order, new, replies.changed(item.name), menu)
 
 
-def _swap(order: Order, reading: Reading, menu: Menu) -> Outcome | None:
+def _swap(order: Order, before: Order | None, reading: Reading, menu: Menu) -> Outcome | None:
     mentions = reading.mentions
     instead = INSTEAD.search(reading.text)
-    if len(mentions) == 2 and instead is not None:
+    if reading.replaces_last:  # "cambiala por una calabresa"
+        target = last_touched(order, before)
+        if target is None:
+            return None
+        old, new_mention = Mention(target.item_id, target.size, None, 0), mentions[0]
+    elif len(mentions) == 2 and instead is not None:
         at = len(reading.text[:instead.end()].split())
         old, new_mention = (mentions[1], mentions[0]) if mentions[1].start >= at > mentions[0].start else tuple(mentions)
     else:
@@ -156,7 +172,7 @@ def _swap(order: Order, reading: Reading, menu: Menu) -> Outcome | None:
         return None
     old_lines = [l for l in order.items if l.item_id == old.item_id and (old.size is None or l.size == old.size)]
     removed_qty = sum(l.quantity for l in old_lines)
-    quantity = (new_mention.quantity if new_mention and new_mention.quantity is not None else None) or removed_qty
+    quantity = removed_qty if reading.replaces_last else (new_mention.quantity if new_mention else None) or removed_qty
     size = (new_mention.size if new_mention else None) or (old_lines[0].size if old_lines[0].size in new_item.prices else None)
     lines = resolve_line(new_item.name, quantity, size, menu)
     kept = order_math.remove(order, old.item_id, old.size, None, menu)

@@ -10,10 +10,11 @@ address typed before the address step. Pure and synchronous.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from tools.pizzeria.menu import Menu, MenuItem, load_menu
+from tools.pizzeria.notes import find_notes
 from tools.pizzeria.operations import clean_address
 from tools.pizzeria.quantities import FILLER
 from tools.pizzeria.resolver import (
@@ -41,12 +42,15 @@ def _rx(*patterns: str) -> re.Pattern[str]:
 _UNDO = _rx(r"como estaba\w*", r"deshac\w*", r"deshaz\w*", r"volv\w* atras", r"volve\w* a como", r"como antes",
             r"lo de antes", r"como era")
 _REMOVE = _rx(r"sac\w*", r"quit\w*", r"elimin\w*", r"borr\w*", r"cancel\w*")
-_SWAP_WORD = _rx(r"por", r"x", r"en vez de", r"en lugar de")
-INSTEAD = re.compile(r"\b(?:en vez de|en lugar de)\b")
+_SWAP_WORD = _rx(r"por", r"x", r"en vez del?", r"en lugar del?")
+INSTEAD = re.compile(r"\b(?:en vez del?|en lugar del?)\b")
 _CHANGE = _rx(r"cambi\w*", r"mejor", r"que sea\w*", r"sea", r"sean", r"hace\w*", r"hacel\w*", r"en realidad", r"eran?",
               r"perdon", r"corrijo", r"pasal\w*", r"pasa\w* a", r"dejal\w*", r"ponel\w* (?:chica|mediana|grande)",
               r"no (?:la|el|las|los) \w+$")
 _SET_TO = re.compile(r"\b(?:sean|eran|son|serian|fueran|ponele|poneme|dejala\w*|hacel\w*)\s+(\w+)")
+_JUST_ONE = re.compile(r"\b(?:una sola|uno solo|solo una|solo uno|solamente una|solamente uno)\b")
+_ONE_OF_THE = re.compile(r"\b(\w+) de (?:las|los) \w+ $")
+""""una de las dos muzzas": the count taken is the one before "de las", not the line's."""
 _NOT_THIS = re.compile(r"(?<=\s)no (?:la |el |las |los |una |un )?\w+")
 """", no la chica": the size the customer says it is not (never a leading "no,")."""
 GLUE = frozenset(
@@ -57,7 +61,7 @@ GLUE = frozenset(
     "uno x si dale ok bueno bue entonces ahora aca eh ah mmm podes podrias puede puedo das da seria serian sea sean "
     "pizza pizzas empanada empanadas bebida bebidas postre postres gaseosa porcion porciones soy llamo mi nombre es "
     "tipo onda nomas solo sola solamente cada unidad unidades mandala mandalo mandalas mandalos traela traelo llevala "
-    "llevalo envialo enviala media medio nah ups uy".split()
+    "llevalo envialo enviala media medio mitad nah ups uy".split()
 )
 """Words that say nothing beyond the items, sizes and quantities the resolver reads."""
 _EDIT_WORDS = frozenset(
@@ -77,6 +81,7 @@ class Reading:
     quantity: int | None = None  # a number not next to an item ("que sean dos", "una de las dos")
     of_lines: int | None = None  # "de las dos": the line with that many units
     replacement: list[str] = field(default_factory=list)  # words after "por" that no item matched ("una de jamón")
+    replaces_last: bool = False  # "cambiala por una calabresa": the one item named replaces the line last touched
     complete: bool = False  # every word understood: code may act without the model
     text: str = ""  # normalized
     text_raw: str = ""
@@ -98,25 +103,44 @@ def read(text: str, ignore: frozenset[str] = frozenset(), menu: Menu | None = No
     used = {i for m in mentions for i in range(m.start, m.end)}
     size_words = _size_tokens(menu)
     leftover = [t for i, t in enumerate(tokens) if i not in used]
+    noted = {w for _, note in find_notes(text, menu) for w in note.split()}  # "sin aceitunas": the add path reads it
     unknown = [t for t in leftover if t not in GLUE and t not in ignore and t not in size_words and t not in _EDIT_WORDS
-               and parse_quantity_word(t) is None and t not in FILLER]
+               and parse_quantity_word(t) is None and t not in FILLER and t not in noted]
     kind = _kind(norm, mentions)
+    replaces_last = kind == Kind.SWAP and len(mentions) == 1 and _named_after_por(tokens, mentions[0])
     sizes, quantity, of_lines = [], None, None
     if kind in (Kind.CHANGE, Kind.REMOVE):
         kept = _NOT_THIS.sub(" ", " ".join(leftover))  # the words around the items ("que sean 3")
         sizes = [] if mentions else _sizes_in(kept, menu)
-        if mentions:  # only a number the words set ("que sean 3"), never "la de 4 pedazos"
+        if mentions:  # only a number the words set ("que sean 3", "una sola"), never "la de 4 pedazos"
             quantity = next((parse_quantity_word(m.group(1)) for m in _SET_TO.finditer(kept)), None)
+            if quantity is None and _JUST_ONE.search(kept):
+                quantity = 1
+            if kind == Kind.REMOVE:
+                mentions = [_one_of_the(m, tokens) for m in mentions]
         else:
             quantity, of_lines = _bare_quantity(kept, sized=bool(sizes))
     replacement = []
-    if kind == Kind.SWAP and len(mentions) == 1:
+    if kind == Kind.SWAP and len(mentions) == 1 and not replaces_last:
         after = re.split(r"\b(?:por|x)\b", norm, maxsplit=1)
         replacement = [t for t in (after[1].split() if len(after) > 1 else []) if t not in GLUE and t not in FILLER]
     if kind == Kind.CHANGE and len(mentions) == 1 and _SWAP_WORD.search(norm) and not _has_size(mentions[0], norm, menu):
         kind = None  # "cambiá la muzza por ..." with nothing readable after: the model reads it
     complete = not unknown and kind is not None and "?" not in text  # a problem ("media muzza") is said by code
-    return Reading(kind, mentions, sizes, quantity, of_lines, replacement, complete, norm, text)
+    return Reading(kind, mentions, sizes, quantity, of_lines, replacement, replaces_last, complete, norm, text)
+
+
+def _named_after_por(tokens: list[str], mention: Mention) -> bool:
+    """"cambiala por una calabresa": the only item named comes after "por" (the old one is not named)."""
+    return any(t in ("por", "x") for t in tokens[:mention.start])
+
+
+def _one_of_the(mention: Mention, tokens: list[str]) -> Mention:
+    """"sacá una de las dos muzzas" takes one: the number before "de las" is the count removed."""
+    before = " ".join(tokens[:mention.start]) + " "
+    match = _ONE_OF_THE.search(before)
+    count = parse_quantity_word(match.group(1)) if match else None
+    return replace(mention, quantity=count) if count is not None else mention
 
 
 def _kind(norm: str, mentions: list[Mention]) -> Kind | None:
@@ -124,6 +148,8 @@ def _kind(norm: str, mentions: list[Mention]) -> Kind | None:
         return Kind.UNDO
     if _REMOVE.search(norm):
         return Kind.REMOVE
+    if _CHANGE.search(norm) and len(mentions) == 1 and _named_after_por(norm.split(), mentions[0]):
+        return Kind.SWAP  # "cambiala por una calabresa"
     if _SWAP_WORD.search(norm) and (len(mentions) == 2 and mentions[0].item_id != mentions[1].item_id
                                     or len(mentions) == 1 and INSTEAD.search(norm) is None and _CHANGE.search(norm)
                                     and _after_por_unread(norm, mentions[0])):

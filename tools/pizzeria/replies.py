@@ -74,6 +74,10 @@ def already_added() -> str:
     return "Eso ya lo agregué."
 
 
+def noted(notes: str) -> str:
+    return f"Anotado: {notes}."
+
+
 def removed(name: str) -> str:
     return f"Listo, saqué {name}."
 

@@ -237,9 +237,16 @@ _MINUS = re.compile(r"(?:^|(?<=\s))-(?=\d)")
 """A minus sign written against a number ("-2 muzzas"); a list dash has a space after it."""
 
 
+_HALF_DOZEN_AGAIN = re.compile(r"\b(media docena\b.*\b(?:y|e)) media de\b")
+""""media docena de carne y media de pollo": the second "media" is another half dozen."""
+
+
 def mention_tokens(text: str) -> list[str]:
     """The words of `text` as `find_mentions` reads them (`Mention.start`/`end` index these)."""
-    return normalize(_MINUS.sub("menos ", text)).split()
+    norm = normalize(_MINUS.sub("menos ", text))
+    while (again := _HALF_DOZEN_AGAIN.search(norm)) is not None:
+        norm = f"{norm[:again.start()]}{again.group(1)} media docena de{norm[again.end():]}"
+    return norm.split()
 
 
 def parse_quantity_word(token: str) -> int | None:
