@@ -29,6 +29,7 @@ install: $(STAMP)
 # fetched once (eval.real), started for the chat and stopped after it.
 RUN_MODEL := $(strip $(or $(LLM_MODEL),$(shell sed -n 's/^LLM_MODEL=//p' .env 2>/dev/null | tail -n 1 | tr -d "\"' ")))
 run: install
+	@$(BIN)/python -m tools.pizzeria.business
 ifeq ($(RUN_MODEL),local)
 	$(BIN)/python -m eval.real chat --agent pizzeria_agent
 else

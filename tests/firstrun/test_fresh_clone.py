@@ -33,7 +33,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tools.settings import REPO_ROOT, Settings
+from tools.settings import REPO_ROOT, TRIAL_MOMENT, Settings
 
 pytestmark = [
     pytest.mark.slow,
@@ -133,7 +133,7 @@ def clone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict
 
 def _make_run(repo: Path, env: dict[str, str], first_prompt_within_s: float, lines: list[str]) -> tuple[float, str]:
     """`LLM_MODEL=scripted make run`, typed at a terminal; (seconds to the first prompt, all it printed)."""
-    terminal = Terminal(["make", "run"], repo, env | {"LLM_MODEL": "scripted"})
+    terminal = Terminal(["make", "run"], repo, env | {"LLM_MODEL": "scripted", "PIZZERIA_NOW": TRIAL_MOMENT})  # open
     try:
         to_prompt = terminal.expect(PROMPT, first_prompt_within_s)
         for line in lines:

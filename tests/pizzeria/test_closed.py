@@ -7,7 +7,7 @@ import pytest
 
 from tests.chat import Chat
 from tests.pizzeria.helpers import KNOWN, lines
-from tools.pizzeria import answers
+from tools.pizzeria import answers, business
 from tools.settings import get_settings
 
 MONDAY_NIGHT = "2026-12-07T21:00:00-03:00"  # closed all Monday
@@ -54,3 +54,11 @@ async def test_after_midnight_friday_is_still_open(monkeypatch: pytest.MonkeyPat
     await chat.say("hola")
     await chat.say("una muzza chica")
     assert lines(await chat.state()) == {("muzzarella", "chica", 1)}
+
+
+def test_make_run_says_when_the_pizzeria_is_closed_and_how_to_try_it_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    _at(monkeypatch, MONDAY_NIGHT)
+    note = business.closed_note()
+    assert note is not None and "PIZZERIA_NOW=2026-12-08T19:00:00-03:00" in note
+    _at(monkeypatch, note.split("PIZZERIA_NOW=")[1].split()[0])
+    assert business.closed_note() is None

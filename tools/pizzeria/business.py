@@ -129,3 +129,21 @@ def _load(path: Path) -> Business:
 def load_business() -> Business:
     """`pizzeria.json` beside the configured menu, parsed once per process."""
     return _load(get_settings().pizzeria_menu_path.with_name("pizzeria.json"))
+
+
+def closed_note(moment: datetime | None = None) -> str | None:
+    """For `make run`: one line when the hours in pizzeria.json have the pizzeria closed now, else None."""
+    business = load_business()
+    moment = moment or business.now()
+    if business.is_open(moment):
+        return None
+    opens = business.next_opening(moment)
+    if opens is None:
+        return "The pizzeria has no opening hours in data/pizzeria/pizzeria.json: it takes no order."
+    return (f"The pizzeria is closed now by data/pizzeria/pizzeria.json's hours (opens {opens:%a %d/%m %H:%M}) and takes "
+            f"no order; to try one now: PIZZERIA_NOW={opens.isoformat()} make run")
+
+
+if __name__ == "__main__":
+    if note := closed_note():
+        print(note)
