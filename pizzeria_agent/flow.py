@@ -17,6 +17,7 @@ from tools.jsonstore import StoreError
 from tools.pizzeria import checkout, operations, replies, stores
 from tools.pizzeria.edits import apply_reading
 from tools.pizzeria.reading import find_address, read
+from tools.pizzeria.resolver import find_mentions
 from tools.pizzeria.state import Phase, PizzeriaState, new_order_state
 from tools.text import normalize
 
@@ -83,6 +84,8 @@ def _greeting(st: PizzeriaState, text: str, route: Route) -> Step:
     except StoreError:
         customer = None
     if customer is None:
+        if route == Route.ORDER and not operations.introduced_name(text) and not find_mentions(text):
+            return Step(delta=PizzeriaState.delta(awaiting_user_name=True), reply=replies.welcome_new())  # "buenas, para pedir"
         if operations.introduced_name(text) or route in (Route.ORDER, Route.MENU):
             # "hola, me llamo Ana" or "quiero dos muzzas" as the first message: act on it now
             # (an order is never dropped to ask for a name; the name can come later).

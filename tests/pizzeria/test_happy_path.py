@@ -174,3 +174,12 @@ async def test_name_the_rules_cannot_read_goes_to_the_user_specialist() -> None:
     assert [c[0] for c in turn.tool_calls] == ["extract_and_register_name"]
     assert state["user_name"] == "Mónica" and state["conversation_phase"] == "TOMANDO_PEDIDO"
     assert "Mónica" in turn.reply and turn.model_calls == 1
+
+
+async def test_a_new_customer_who_comes_to_order_is_asked_the_name_first() -> None:
+    chat = await Chat.open(user_id="5491177700013")
+    hello = await chat.say("buenas, para pedir")
+    named = await chat.say("Romina")
+    assert "nombre" in hello.reply and "No tenemos" not in hello.reply and hello.model_calls == 0
+    state = await chat.state()
+    assert state["user_name"] == "Romina" and named.model_calls == 0 and "Romina" in named.reply
