@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pizzeria_agent.routing import Route, Topic, info_topic
+from pizzeria_agent.routing import Route, Topic, asks, info_topic
 from tools.jsonstore import StoreError
 from tools.pizzeria import answers, checkout, operations, replies, stores
 from tools.pizzeria.menu import load_menu
@@ -34,6 +34,8 @@ def plan(st: PizzeriaState, text: str, route: Route) -> Aside | None:
         topic = info_topic(text)
         if topic == Topic.PAYMENT and checkout.awaiting_payment(st):
             return None  # "¿puedo pagar con transferencia?" when asked how: the answer (checkout)
+        if topic == Topic.PAYMENT and st.conversation_phase == Phase.RECOGIENDO_DIRECCION and not asks(text):
+            return None  # "transferencia" before the address: the checkout keeps it
         return Aside(reply=_join(_answer(st, topic, text), resume(st)))
     if route == Route.FAREWELL:
         return Aside(reply=_farewell(st))

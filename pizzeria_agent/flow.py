@@ -175,6 +175,8 @@ def _collecting_address(st: PizzeriaState, text: str, route: Route) -> Step:
         return _edit(st, text, _back_to_order(st))
     elif route == Route.NEGATIVE:
         return Step(delta=_back_to_order(st), reply=replies.what_to_change())
+    elif paid and route == Route.INFO:  # "transferencia" before the address: kept, the address asked
+        return Step(delta=paid, reply=replies.payment_kept(st.saved_address))
     else:
         return Step(delta=paid, agent=ADDRESS)
     outcome = operations.save_address(st.model_dump(), address)

@@ -106,7 +106,7 @@ def classify(text: str) -> Route:
         return Route.CANCEL
     if reading.edits:
         return Route.ORDER  # "que sean dos", "mejor hacela chica", "la grande, no la chica"
-    is_question = "?" in text or bool(_QUESTION_START.match(norm))
+    is_question = asks(text)
     if _REPEAT.search(norm) and not mentions:
         return Route.REPEAT
     if _NAME.match(norm) and not mentions and introduced_name(text):
@@ -135,6 +135,11 @@ def classify(text: str) -> Route:
     if find_address(text)[1]:
         return Route.ADDRESS
     return Route.UNKNOWN
+
+
+def asks(text: str) -> bool:
+    """A question ("¿llegan a Palermo?", "se puede pagar con transferencia?", "tienen fainá")."""
+    return "?" in text or bool(_QUESTION_START.match(normalize(text)))
 
 
 def looks_like_address(text: str) -> bool:
