@@ -73,7 +73,8 @@ _FAREWELL = _rx(
 )
 _REPEAT = _rx(r"lo mismo que (?:la )?(?:otra|ultima) vez", r"lo (?:mismo|de siempre)", r"(?:el|lo) (?:mismo )?(?:pedido )?de (?:la )?(?:otra|ultima) vez",
               r"lo mismo que (?:el|la) (?:pedido )?(?:anterior|ultim[oa])", r"repeti\w* (?:el|mi) (?:ultimo )?pedido", r"el pedido de siempre", r"lo de la otra vez")
-_NAME = re.compile(r"^(?:(?:hola|buenas|che|no|perdon|en realidad|ah)\s+)*(?:me llamo|mi nombre es|soy)\b")
+_NAME = re.compile(r"^(?:(?:hola|buenas|che|no|perdon|perdona|disculpa|en realidad|ah|uy|ups|me confundi|me equivoque)\s+)*"
+                   r"(?:me llamo|mi nombre es|soy)\b")
 _TOPICS = (
     (Topic.STATUS, _rx(r"(?:como va|donde esta|que pasa con|y) (?:mi|el) pedido", r"mi pedido", r"cuanto (?:tarda\w*|demora\w*|falta\w*|tiempo)",
                        r"ya salio", r"(?:esta|viene) en camino", r"a que hora (?:llega|viene)\w*", r"tarda\w*", r"demora\w*", r"ya (?:viene|llega)\w*")),

@@ -41,3 +41,13 @@ async def test_a_known_customer_correcting_the_name_in_the_first_message() -> No
     await chat.say("hola, soy Lucía, no Carlos")
     state = await chat.state()
     assert state["user_name"] == "Lucía" and state["conversation_phase"] == "TOMANDO_PEDIDO"
+
+
+async def test_a_name_corrected_with_me_confundi_while_ordering() -> None:
+    chat = await Chat.open(user_id="5491100000632")
+    for text in ("hola", "soy Juli", "una napo chica y un flan"):
+        await chat.say(text)
+    before = await chat.state()
+    turn = await chat.say("che me confundi, soy Julieta")
+    state = await chat.state()
+    assert state["user_name"] == "Julieta" and lines(state) == lines(before) and turn.model_calls == 0
