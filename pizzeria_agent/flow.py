@@ -17,6 +17,7 @@ from tools.jsonstore import StoreError
 from tools.pizzeria import checkout, operations, replies, stores
 from tools.pizzeria.edits import apply_reading
 from tools.pizzeria.reading import find_address, read
+from tools.pizzeria.resolver import find_mentions
 from tools.pizzeria.state import Phase, PizzeriaState, new_order_state
 from tools.text import normalize
 
@@ -98,15 +99,15 @@ def _greeting(st: PizzeriaState, text: str, route: Route) -> Step:
                                        "saved_address": customer.address,
                                        "conversation_phase": Phase.TOMANDO_PEDIDO})
     step = plan_turn(identified, text, route)
-    reply = step.reply if route == Route.NAME else " ".join(r for r in (replies.hello(customer.name), step.reply) if r)
+    introduces = route == Route.NAME or _new_name(identified, text) is not None  # "no soy Lucía, soy su hermana Paula"
+    reply = step.reply if introduces else " ".join(r for r in (replies.hello(customer.name), step.reply) if r)
     return Step(delta={**known, **step.delta}, reply=reply, agent=step.agent)
 
 
 def _taking_order(st: PizzeriaState, text: str, route: Route) -> Step:
+    if (introduction := _introduction(st, text, route)) is not None:
+        return introduction
     order = operations.current_order(st.model_dump())
-    if st.user_name is None and (name := operations.introduced_name(text)):  # a name given after ordering
-        outcome = operations.register_name(st.model_dump(), name)
-        return Step(delta=outcome.delta, reply=outcome.message)
     if route in (Route.DONE, Route.NEGATIVE) or (route == Route.AFFIRM and not order.is_empty and st.changes_requested):
         if order.is_empty:
             return Step(reply=replies.empty_order())
@@ -119,6 +120,29 @@ def _taking_order(st: PizzeriaState, text: str, route: Route) -> Step:
     step = _edit(st, asides.order_words(text))
     return Step(delta={**aside.delta, **step.delta}, reply=" ".join(p for p in (aside.reply, step.reply) if p),
                 agent=step.agent)
+
+
+def _introduction(st: PizzeriaState, text: str, route: Route) -> Step | None:
+    """A name other than the one on file, said while ordering ("soy Ana", "no soy Lucía, soy su hermana Paula.
+    quería una fugazzeta"): it is the order's name, then the rest of the message is the order's."""
+    name = _new_name(st, text)
+    if name is None:
+        return None
+    outcome = operations.register_name(st.model_dump(), name)
+    rest = operations.without_introduction(text)
+    if not outcome.ok or not find_mentions(rest):
+        return Step(delta=outcome.delta, reply=outcome.message)
+    step = _taking_order(PizzeriaState.of({**st.model_dump(), **outcome.delta}), rest, route)
+    return Step(delta={**outcome.delta, **step.delta}, reply=f"{replies.thanks(name)} {step.reply or ''}".strip(),
+                agent=step.agent)
+
+
+def _new_name(st: PizzeriaState, text: str) -> str | None:
+    """The name the message introduces, unless it is the one on file ("soy Juan" from Juan Pérez)."""
+    name = operations.introduced_name(text)
+    if name is None or set(normalize(name).split()) <= set(normalize(st.user_name or "").split()):
+        return None
+    return name
 
 
 def _edit(st: PizzeriaState, text: str, back: dict[str, Any] | None = None) -> Step:
