@@ -105,6 +105,8 @@ def classify(text: str) -> Route:
         return Route.ORDER  # "dejalo como estaba" is no cancel
     if _CANCEL.search(norm) and (not mentions or _ALL.search(norm)):
         return Route.CANCEL
+    if mentions and (more := repeated_with(text)) and (extra := read(more)).complete and len(extra.mentions) == len(mentions):
+        return Route.REPEAT  # "haceme lo mismo que la última vez y agregale un flan": the last order, then the flan
     if reading.edits:
         return Route.ORDER  # "que sean dos", "mejor hacela chica", "la grande, no la chica"
     is_question = asks(text)
@@ -136,6 +138,14 @@ def classify(text: str) -> Route:
     if find_address(text)[1]:
         return Route.ADDRESS
     return Route.UNKNOWN
+
+
+def repeated_with(text: str) -> str | None:
+    """The words after "lo mismo que la última vez" ("... y agregale un flan" -> "y agregale un flan"), "" when
+    none; None when the message does not ask for the last order again."""
+    norm = normalize(text)
+    match = _REPEAT.search(norm)
+    return norm[match.end():].strip() if match else None
 
 
 def asks(text: str) -> bool:
