@@ -192,7 +192,7 @@ def _collecting_address(st: PizzeriaState, text: str, route: Route) -> Step:
         return _checkout(st, paying)
     text, paid = checkout.without_payment(text), checkout.payment_delta(text)
     if looks_like_address(text):
-        address: str | None = text
+        address: str | None = find_address(text)[1] or text  # "no, mandalo a Thames 1500, Palermo": the address only
     elif route == Route.AFFIRM and st.saved_address:
         address = st.saved_address
     elif route == Route.ORDER:

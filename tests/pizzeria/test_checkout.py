@@ -91,3 +91,11 @@ async def test_a_payment_method_given_before_the_address_is_kept_and_the_address
     await chat.say("Thames 1500, 2do A, Palermo")
     (order,) = saved_orders()
     assert order["payment_method"] == "transferencia" and order["address"] == "Thames 1500, 2do A, Palermo"
+
+
+async def test_an_address_said_with_other_words_is_saved_as_the_address() -> None:
+    chat = await _to_address()
+    await chat.say("no, mandalo a Thames 1500, Palermo")
+    await chat.say("efectivo")
+    (order,) = saved_orders()
+    assert order["address"] == "Thames 1500, Palermo"
