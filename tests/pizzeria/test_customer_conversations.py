@@ -54,6 +54,7 @@ import yaml
 from pizzeria_agent.demo_policy import demo_policy
 from tests.chat import Chat, saved_orders
 from tools.pizzeria import stores
+from tools.pizzeria.business import load_business
 from tools.pizzeria.menu import load_menu
 from tools.text import normalize
 
@@ -376,7 +377,12 @@ def test_the_conversations_are_valid_and_enough() -> None:
         lines += [line for s in c["turns"] if isinstance(s, dict) for line in (s.get("order") or s.get("check", {}).get("order") or [])]
         for line in lines:
             problems += _line_problems(line, where)
+        saved = c["expect"].get("saved") or {}
         for step in c["turns"]:
+            checkout = step.get("checkout", {}) if isinstance(step, dict) else {}
+            zone = load_business().address_zone(checkout.get("address", ""))
+            if zone and saved.get("lines") and expected_total(saved["lines"]) < zone.minimum:
+                problems.append(f"{where}: the saved order is below {zone.barrio}'s minimum ({zone.minimum})")
             if isinstance(step, dict) and not ({"say", "check", "checkout"} & set(step)):
                 problems.append(f"{where}: a step with nothing to say or check: {step}")
             if isinstance(step, dict) and "say" in step and set(step) - CHECK_KEYS - {"say"}:
