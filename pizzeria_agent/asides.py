@@ -36,7 +36,8 @@ def plan(st: PizzeriaState, text: str, route: Route) -> Aside | None:
         topic = info_topic(text)
         if topic == Topic.PAYMENT and checkout.awaiting_payment(st):
             return None  # "¿puedo pagar con transferencia?" when asked how: the answer (checkout)
-        if topic == Topic.PAYMENT and st.conversation_phase == Phase.RECOGIENDO_DIRECCION and not asks(text):
+        if (topic == Topic.PAYMENT and st.conversation_phase == Phase.RECOGIENDO_DIRECCION and not asks(text)
+                and checkout.payment_said(text)):
             return None  # "transferencia" before the address: the checkout keeps it
         return Aside(reply=_join(_answer(st, topic, text), resume(st)))
     if route == Route.FAREWELL:

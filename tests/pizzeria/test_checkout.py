@@ -99,3 +99,9 @@ async def test_an_address_said_with_other_words_is_saved_as_the_address() -> Non
     await chat.say("efectivo")
     (order,) = saved_orders()
     assert order["address"] == "Thames 1500, Palermo"
+
+
+async def test_payment_words_naming_no_method_before_the_address_are_answered_from_data() -> None:
+    chat = await _to_address()
+    turn = await chat.say("pago al recibir")
+    assert turn.model_calls == 0 and "Podés pagar con" in turn.reply
