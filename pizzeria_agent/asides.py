@@ -12,11 +12,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from pizzeria_agent.routing import Route, Topic, info_topic
+from pizzeria_agent.routing import Route, Topic, asks, info_topic, repeated_with
 from tools.jsonstore import StoreError
 from tools.pizzeria import answers, checkout, operations, replies, stores
+from tools.pizzeria.edits import apply_reading
 from tools.pizzeria.menu import load_menu
 from tools.pizzeria.order import Order
+from tools.pizzeria.reading import read
 from tools.pizzeria.state import Phase, PizzeriaState
 
 
@@ -34,6 +36,9 @@ def plan(st: PizzeriaState, text: str, route: Route) -> Aside | None:
         topic = info_topic(text)
         if topic == Topic.PAYMENT and checkout.awaiting_payment(st):
             return None  # "¿puedo pagar con transferencia?" when asked how: the answer (checkout)
+        if (topic == Topic.PAYMENT and st.conversation_phase == Phase.RECOGIENDO_DIRECCION and not asks(text)
+                and checkout.payment_said(text)):
+            return None  # "transferencia" before the address: the checkout keeps it
         return Aside(reply=_join(_answer(st, topic, text), resume(st)))
     if route == Route.FAREWELL:
         return Aside(reply=_farewell(st))
@@ -44,7 +49,7 @@ def plan(st: PizzeriaState, text: str, route: Route) -> Aside | None:
     if route in (Route.ORDER, Route.REPEAT) and st.conversation_phase == Phase.TOMANDO_PEDIDO and answers.is_closed():
         return Aside(reply=replies.closed_no_orders(answers.opens_at()))
     if route == Route.REPEAT and st.conversation_phase == Phase.TOMANDO_PEDIDO:
-        return _repeat(st)
+        return _repeat(st, repeated_with(text) or "")
     return None
 
 
@@ -102,8 +107,9 @@ def _rename(st: PizzeriaState, text: str) -> Aside:
     return Aside(delta=outcome.delta, reply=_join(replies.name_noted(outcome.data["name"]), resume(st)))
 
 
-def _repeat(st: PizzeriaState) -> Aside:
-    """The customer's last saved order, re-priced from today's menu, read back to confirm."""
+def _repeat(st: PizzeriaState, more: str) -> Aside:
+    """The customer's last saved order, re-priced from today's menu, with what `more` adds ("y agregale un
+    flan"), read back to confirm."""
     try:
         last = stores.orders().latest_for(st.user_id)
     except StoreError:
@@ -115,7 +121,11 @@ def _repeat(st: PizzeriaState) -> Aside:
         return Aside(reply=replies.previous_order_gone())
     delta = PizzeriaState.delta(current_order=order.to_state(), conversation_phase=Phase.CONFIRMANDO_PEDIDO,
                                 changes_requested=False)
-    return Aside(delta=delta, reply=replies.summary(order))
+    added = apply_reading({**st.model_dump(), **delta}, read(more)) if more else None
+    if added is None or not added.ok:
+        return Aside(delta=delta, reply=_join(added.message if added else "", replies.summary(order)))
+    order = Order.from_state(added.delta["current_order"], load_menu())
+    return Aside(delta={**delta, **added.delta}, reply=replies.summary(order))
 
 
 def _join(*parts: str) -> str:

@@ -101,15 +101,15 @@ def _greeting(st: PizzeriaState, text: str, route: Route) -> Step:
                                        "saved_address": customer.address,
                                        "conversation_phase": Phase.TOMANDO_PEDIDO})
     step = plan_turn(identified, text, route)
-    reply = step.reply if route == Route.NAME else " ".join(r for r in (replies.hello(customer.name), step.reply) if r)
+    introduces = route == Route.NAME or _new_name(identified, text) is not None  # "no soy Lucía, soy su hermana Paula"
+    reply = step.reply if introduces else " ".join(r for r in (replies.hello(customer.name), step.reply) if r)
     return Step(delta={**known, **step.delta}, reply=reply, agent=step.agent)
 
 
 def _taking_order(st: PizzeriaState, text: str, route: Route) -> Step:
+    if (introduction := _introduction(st, text, route)) is not None:
+        return introduction
     order = operations.current_order(st.model_dump())
-    if st.user_name is None and (name := operations.introduced_name(text)):  # a name given after ordering
-        outcome = operations.register_name(st.model_dump(), name)
-        return Step(delta=outcome.delta, reply=outcome.message)
     if route in (Route.DONE, Route.NEGATIVE) or (route == Route.AFFIRM and not order.is_empty and st.changes_requested):
         if order.is_empty:
             return Step(reply=replies.empty_order())
@@ -122,6 +122,29 @@ def _taking_order(st: PizzeriaState, text: str, route: Route) -> Step:
     step = _edit(st, asides.order_words(text))
     return Step(delta={**aside.delta, **step.delta}, reply=" ".join(p for p in (aside.reply, step.reply) if p),
                 agent=step.agent)
+
+
+def _introduction(st: PizzeriaState, text: str, route: Route) -> Step | None:
+    """A name other than the one on file, said while ordering ("soy Ana", "no soy Lucía, soy su hermana Paula.
+    quería una fugazzeta"): it is the order's name, then the rest of the message is the order's."""
+    name = _new_name(st, text)
+    if name is None:
+        return None
+    outcome = operations.register_name(st.model_dump(), name)
+    rest = operations.without_introduction(text)
+    if not outcome.ok or not find_mentions(rest):
+        return Step(delta=outcome.delta, reply=outcome.message)
+    step = _taking_order(PizzeriaState.of({**st.model_dump(), **outcome.delta}), rest, route)
+    return Step(delta={**outcome.delta, **step.delta}, reply=f"{replies.thanks(name)} {step.reply or ''}".strip(),
+                agent=step.agent)
+
+
+def _new_name(st: PizzeriaState, text: str) -> str | None:
+    """The name the message introduces, unless it is the one on file ("soy Juan" from Juan Pérez)."""
+    name = operations.introduced_name(text)
+    if name is None or set(normalize(name).split()) <= set(normalize(st.user_name or "").split()):
+        return None
+    return name
 
 
 def _edit(st: PizzeriaState, text: str, back: dict[str, Any] | None = None) -> Step:
@@ -171,13 +194,15 @@ def _collecting_address(st: PizzeriaState, text: str, route: Route) -> Step:
         return _checkout(st, paying)
     text, paid = checkout.without_payment(text), checkout.payment_delta(text)
     if looks_like_address(text):
-        address: str | None = text
+        address: str | None = find_address(text)[1] or text  # "no, mandalo a Thames 1500, Palermo": the address only
     elif route == Route.AFFIRM and st.saved_address:
         address = st.saved_address
     elif route == Route.ORDER:
         return _edit(st, text, _back_to_order(st))
     elif route == Route.NEGATIVE:
         return Step(delta=_back_to_order(st), reply=replies.what_to_change())
+    elif paid and route == Route.INFO:  # "transferencia" before the address: kept, the address asked
+        return Step(delta=paid, reply=replies.payment_kept(st.saved_address))
     else:
         return Step(delta=paid, agent=ADDRESS)
     outcome = operations.save_address(st.model_dump(), address)

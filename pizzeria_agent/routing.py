@@ -73,7 +73,8 @@ _FAREWELL = _rx(
 )
 _REPEAT = _rx(r"lo mismo que (?:la )?(?:otra|ultima) vez", r"lo (?:mismo|de siempre)", r"(?:el|lo) (?:mismo )?(?:pedido )?de (?:la )?(?:otra|ultima) vez",
               r"lo mismo que (?:el|la) (?:pedido )?(?:anterior|ultim[oa])", r"repeti\w* (?:el|mi) (?:ultimo )?pedido", r"el pedido de siempre", r"lo de la otra vez")
-_NAME = re.compile(r"^(?:(?:hola|buenas|che|no|perdon|en realidad|ah)\s+)*(?:me llamo|mi nombre es|soy)\b")
+_NAME = re.compile(r"^(?:(?:hola|buenas|che|no|perdon|perdona|disculpa|en realidad|ah|uy|ups|me confundi|me equivoque)\s+)*"
+                   r"(?:me llamo|mi nombre es|soy)\b")
 _TOPICS = (
     (Topic.STATUS, _rx(r"(?:como va|donde esta|que pasa con|y) (?:mi|el) pedido", r"mi pedido", r"cuanto (?:tarda\w*|demora\w*|falta\w*|tiempo)",
                        r"ya salio", r"(?:esta|viene) en camino", r"a que hora (?:llega|viene)\w*", r"tarda\w*", r"demora\w*", r"ya (?:viene|llega)\w*")),
@@ -104,9 +105,11 @@ def classify(text: str) -> Route:
         return Route.ORDER  # "dejalo como estaba" is no cancel
     if _CANCEL.search(norm) and (not mentions or _ALL.search(norm)):
         return Route.CANCEL
+    if mentions and (more := repeated_with(text)) and (extra := read(more)).complete and len(extra.mentions) == len(mentions):
+        return Route.REPEAT  # "haceme lo mismo que la última vez y agregale un flan": the last order, then the flan
     if reading.edits:
         return Route.ORDER  # "que sean dos", "mejor hacela chica", "la grande, no la chica"
-    is_question = "?" in text or bool(_QUESTION_START.match(norm))
+    is_question = asks(text)
     if _REPEAT.search(norm) and not mentions:
         return Route.REPEAT
     if _NAME.match(norm) and not mentions and introduced_name(text):
@@ -135,6 +138,19 @@ def classify(text: str) -> Route:
     if find_address(text)[1]:
         return Route.ADDRESS
     return Route.UNKNOWN
+
+
+def repeated_with(text: str) -> str | None:
+    """The words after "lo mismo que la última vez" ("... y agregale un flan" -> "y agregale un flan"), "" when
+    none; None when the message does not ask for the last order again."""
+    norm = normalize(text)
+    match = _REPEAT.search(norm)
+    return norm[match.end():].strip() if match else None
+
+
+def asks(text: str) -> bool:
+    """A question ("¿llegan a Palermo?", "se puede pagar con transferencia?", "tienen fainá")."""
+    return "?" in text or bool(_QUESTION_START.match(normalize(text)))
 
 
 def looks_like_address(text: str) -> bool:

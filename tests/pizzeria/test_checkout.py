@@ -78,3 +78,30 @@ async def test_adding_something_when_asked_to_pay_goes_back_to_the_order() -> No
     state = await chat.state()
     assert saved_orders() == [] and state["conversation_phase"] == "TOMANDO_PEDIDO"
     assert ("coca_cola", "500ml", 1) in lines(state)
+
+
+async def test_a_payment_method_given_before_the_address_is_kept_and_the_address_asked() -> None:
+    chat = await _to_address()
+    question = await chat.say("se puede pagar con transferencia?")
+    assert "DONCARLO.PIZZA" in question.reply and (await chat.state())["payment_method"] is None
+    turn = await chat.say("transferencia")
+    state = await chat.state()
+    assert turn.model_calls == 0 and state["payment_method"] == "transferencia" and state["conversation_phase"] == "RECOGIENDO_DIRECCION"
+    assert "dirección" in turn.reply
+    await chat.say("Thames 1500, 2do A, Palermo")
+    (order,) = saved_orders()
+    assert order["payment_method"] == "transferencia" and order["address"] == "Thames 1500, 2do A, Palermo"
+
+
+async def test_an_address_said_with_other_words_is_saved_as_the_address() -> None:
+    chat = await _to_address()
+    await chat.say("no, mandalo a Thames 1500, Palermo")
+    await chat.say("efectivo")
+    (order,) = saved_orders()
+    assert order["address"] == "Thames 1500, Palermo"
+
+
+async def test_payment_words_naming_no_method_before_the_address_are_answered_from_data() -> None:
+    chat = await _to_address()
+    turn = await chat.say("pago al recibir")
+    assert turn.model_calls == 0 and "Podés pagar con" in turn.reply

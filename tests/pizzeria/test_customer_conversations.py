@@ -54,6 +54,7 @@ import yaml
 from pizzeria_agent.demo_policy import demo_policy
 from tests.chat import Chat, saved_orders
 from tools.pizzeria import stores
+from tools.pizzeria.business import load_business
 from tools.pizzeria.menu import load_menu
 from tools.text import normalize
 
@@ -324,19 +325,8 @@ async def run(conversation: dict[str, Any]) -> list[str]:
     return problems
 
 
-# Conversations that still fail after this round (the integrator's merge of both pizzeria branches), each a
-# known gap listed in the closing note; strict, so one that starts passing must leave this list.
-STILL_FAILING = {
-    "cancel/ca-03-cancel-then-reorder", "corrections_named/cn-03-quantity-of-empanadas",
-    "early_address/ea-03-other-than-the-one-on-file", "names/nm-03-correction-while-ordering",
-    "names/nm-04-someone-else-on-a-known-phone-with-order", "payment/py-04-question-at-address-step", "repeat_order/rp-02-lo-mismo-y-un-flan",
-}
-
-
 def _cases() -> list[Any]:
-    marks = pytest.mark.xfail(strict=True, reason="known gap after this round (closing note of issue 13)")
-    return [pytest.param(k, c, id=f"{k}/{c['id']}", marks=marks if f"{k}/{c['id']}" in STILL_FAILING else ())
-            for k, c in CONVERSATIONS]
+    return [pytest.param(k, c, id=f"{k}/{c['id']}") for k, c in CONVERSATIONS]
 
 
 @pytest.mark.parametrize("kind,conversation", _cases())
@@ -375,7 +365,12 @@ def test_the_conversations_are_valid_and_enough() -> None:
         lines += [line for s in c["turns"] if isinstance(s, dict) for line in (s.get("order") or s.get("check", {}).get("order") or [])]
         for line in lines:
             problems += _line_problems(line, where)
+        saved = c["expect"].get("saved") or {}
         for step in c["turns"]:
+            checkout = step.get("checkout", {}) if isinstance(step, dict) else {}
+            zone = load_business().address_zone(checkout.get("address", ""))
+            if zone and saved.get("lines") and expected_total(saved["lines"]) < zone.minimum:
+                problems.append(f"{where}: the saved order is below {zone.barrio}'s minimum ({zone.minimum})")
             if isinstance(step, dict) and not ({"say", "check", "checkout"} & set(step)):
                 problems.append(f"{where}: a step with nothing to say or check: {step}")
             if isinstance(step, dict) and "say" in step and set(step) - CHECK_KEYS - {"say"}:

@@ -40,3 +40,27 @@ def test_an_address_is_found(text: str, address: str) -> None:
 @pytest.mark.parametrize("text", NOT_ADDRESSES)
 def test_a_sentence_with_a_number_is_not_an_address(text: str) -> None:
     assert find_address(text) == (text, None)
+
+
+ADDRESS_AND_ORDER = [
+    ("hola, hoy mandalo a Thames 1500, Palermo porfa, una fugazzeta grande",
+     "Thames 1500, Palermo", "hola, hoy mandalo, una fugazzeta grande"),
+    ("Gorriti 4500, Palermo, y dos muzzas grandes", "Gorriti 4500, Palermo", "y dos muzzas grandes"),
+    ("es para Mitre 455, quilmes, dos empanadas de carne", "Mitre 455, quilmes", "dos empanadas de carne"),
+]
+
+
+@pytest.mark.parametrize(("text", "address", "rest"), ADDRESS_AND_ORDER)
+def test_the_address_ends_where_the_order_begins(text: str, address: str, rest: str) -> None:
+    assert find_address(text) == (rest, address)
+
+
+async def test_an_address_and_an_order_in_one_message_keeps_both() -> None:
+    from tests.chat import Chat
+    from tests.pizzeria.helpers import lines
+
+    chat = await Chat.open(user_id="5491155550101")  # Juan Pérez, with another address on file
+    turn = await chat.say("hola, hoy mandalo a Thames 1500, Palermo porfa, una fugazzeta grande")
+    state = await chat.state()
+    assert lines(state) == {("fugazzeta", "grande", 1)} and state["saved_address"] == "Thames 1500, Palermo"
+    assert turn.model_calls == 0

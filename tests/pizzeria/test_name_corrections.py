@@ -41,3 +41,36 @@ async def test_a_known_customer_correcting_the_name_in_the_first_message() -> No
     await chat.say("hola, soy Lucía, no Carlos")
     state = await chat.state()
     assert state["user_name"] == "Lucía" and state["conversation_phase"] == "TOMANDO_PEDIDO"
+
+
+async def test_a_name_corrected_with_me_confundi_while_ordering() -> None:
+    chat = await Chat.open(user_id="5491100000632")
+    for text in ("hola", "soy Juli", "una napo chica y un flan"):
+        await chat.say(text)
+    before = await chat.state()
+    turn = await chat.say("che me confundi, soy Julieta")
+    state = await chat.state()
+    assert state["user_name"] == "Julieta" and lines(state) == lines(before) and turn.model_calls == 0
+
+
+async def test_someone_else_on_a_known_phone_orders_under_her_own_name() -> None:
+    chat = await Chat.open(user_id="5493415550104")  # Lucía Fernández's phone
+    turn = await chat.say("hola, no soy Lucia, soy su hermana Paula. queria una fugazzeta grande")
+    state = await chat.state()
+    assert state["user_name"] == "Paula" and lines(state) == {("fugazzeta", "grande", 1)} and turn.model_calls == 0
+    assert "Paula" in turn.reply and "Lucía" not in turn.reply
+
+
+async def test_a_name_said_with_more_order_keeps_both() -> None:
+    chat = await Chat.open(user_id="5491100000633")
+    await chat.say("hola")
+    await chat.say("una muzza grande")  # no name yet: the order goes first
+    turn = await chat.say("soy Ana, y agregame una coca chica")
+    state = await chat.state()
+    assert state["user_name"] == "Ana" and ("coca_cola", "500ml", 1) in lines(state) and turn.model_calls == 0
+
+
+async def test_saying_the_first_name_on_file_with_an_order_keeps_the_full_name() -> None:
+    chat = await Chat.open(user_id="5491155550101")  # Juan Pérez
+    await chat.say("hola, soy Juan, una muzza grande")
+    assert (await chat.state())["user_name"] == "Juan Pérez"

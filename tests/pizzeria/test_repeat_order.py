@@ -39,3 +39,14 @@ async def test_no_previous_order_leaves_the_order_empty() -> None:
     turn = await chat.say("lo mismo de siempre")
     state = await chat.state()
     assert turn.model_calls == 0 and lines(state) == set() and state["conversation_phase"] == "TOMANDO_PEDIDO"
+
+
+async def test_the_repeat_with_something_added() -> None:
+    await _first_order()
+    chat = await Chat.open(user_id=KNOWN)
+    await chat.say("hola")
+    turn = await chat.say("haceme lo mismo que la ultima vez y agregale un flan")
+    state = await chat.state()
+    assert turn.model_calls == 0 and state["conversation_phase"] == "CONFIRMANDO_PEDIDO"
+    assert lines(state) == {("muzzarella", "grande", 2), ("empanada_carne", "unidad", 6), ("flan", "porcion", 1)}
+    assert "Flan" in turn.reply

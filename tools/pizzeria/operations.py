@@ -38,9 +38,14 @@ class Outcome(BaseModel):
 
 # --------------------------------------------------------------------------- names
 
-_NAME_PATTERNS = [
-    re.compile(r"\b(?:me llamo|mi nombre es|soy|me dicen|habla)\s+(.+)$", re.IGNORECASE),
-]
+_INTRODUCTION = re.compile(r"\b(?:me llamo|mi nombre es|soy|me dicen|habla)\s+", re.IGNORECASE)
+_NEGATED = re.compile(r"\bno\s*$", re.IGNORECASE)
+""""no soy Lucía": who the customer is not."""
+_RELATIVE = re.compile(
+    r"^(?:(?:su|tu|la|el)\s+)?(?:hermana|hermano|hija|hijo|mam[aá]|pap[aá]|madre|padre|esposa|esposo|mujer|marido|novia|novio|"
+    r"pareja|amiga|amigo|prima|primo|t[ií]a|t[ií]o|abuela|abuelo|sobrina|sobrino|vecina|vecino|compañera|compañero)"
+    r"(?:\s+de\s+\w+)?[\s,]+", re.IGNORECASE)
+"""'soy su hermana Paula': the name comes after who she is to the phone's owner."""
 _NOT_NAMES = {
     "hola", "buenas", "buen", "dia", "tardes", "noches", "si", "no", "gracias", "ok", "dale", "quiero",
     "pizza", "pizzas", "menu", "carta", "pedido", "que", "cual", "como", "cuanto", "bien", "todo",
@@ -74,17 +79,28 @@ _FUNCTION_WORDS = {
 
 
 def introduced_name(text: str) -> str | None:
-    """The name in an explicit introduction ("me llamo Ana", "soy Juan Pérez"); never a bare word."""
-    for pattern in _NAME_PATTERNS:
-        match = pattern.search(text.strip())
-        if match:
-            return clean_name(match.group(1))
+    """The name in an explicit introduction ("me llamo Ana", "soy Juan Pérez", "no soy Lucía, soy su hermana
+    Paula" -> "Paula"); never a bare word."""
+    text = text.strip()
+    for match in _INTRODUCTION.finditer(text):
+        if _NEGATED.search(text[:match.start()]):
+            continue
+        rest = text[match.end():]
+        if name := clean_name(rest[relative.end():] if (relative := _RELATIVE.match(rest)) else rest):
+            return name
     return None
+
+
+def without_introduction(text: str) -> str:
+    """The message without the clauses where the customer says who they are and names nothing on the menu
+    ("no soy Lucía, soy su hermana Paula. quería una fugazzeta" -> "quería una fugazzeta")."""
+    clauses = [c.strip() for c in re.split(r"[,;.!?]+", text)]
+    return ", ".join(c for c in clauses if c and not (_INTRODUCTION.search(c) and not find_mentions(c)))
 
 
 def extract_name(text: str) -> str | None:
     """The name in "me llamo Ana", "soy Juan Pérez" or a bare "Ana"; None when unsure."""
-    if any(pattern.search(text.strip()) for pattern in _NAME_PATTERNS):
+    if _INTRODUCTION.search(text.strip()):
         return introduced_name(text)
     words = normalize(text).split()
     if len(words) > 3 or any(w in _FUNCTION_WORDS for w in words):

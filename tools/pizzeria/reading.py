@@ -61,7 +61,7 @@ GLUE = frozenset(
     "uno x si dale ok bueno bue entonces ahora aca eh ah mmm podes podrias puede puedo das da seria serian sea sean "
     "pizza pizzas empanada empanadas bebida bebidas postre postres gaseosa porcion porciones soy llamo mi nombre es "
     "tipo onda nomas solo sola solamente cada unidad unidades mandala mandalo mandalas mandalos traela traelo llevala "
-    "llevalo envialo enviala media medio mitad nah ups uy".split()
+    "llevalo envialo enviala media medio mitad nah ups uy hoy".split()
 )
 """Words that say nothing beyond the items, sizes and quantities the resolver reads."""
 _EDIT_WORDS = frozenset(
@@ -226,14 +226,34 @@ _FLOOR = re.compile(r"^(?:\d{1,4}[a-z]{0,3}|[a-z])$")
 
 
 def find_address(text: str, menu: Menu | None = None) -> tuple[str, str | None]:
-    """(the message without it, the delivery address typed in it), or (text, None)."""
-    if is_address(text, menu):
-        return "", clean_address(text)
-    for match in _ADDRESS_AT.finditer(text):
-        candidate = match.group("address").strip()
-        if is_address(candidate, menu):
-            return text[:match.start()].rstrip(" ,.;"), clean_address(candidate)
+    """(the message without it, the delivery address typed in it), or (text, None).
+
+    The address runs to the end of the message or to the clause that orders ("Thames 1500, Palermo porfa,
+    una fugazzeta grande": the address is "Thames 1500, Palermo", the fugazzeta stays in the message).
+    """
+    menu = menu or load_menu()
+    for before, candidate in [("", text), *((text[:m.start()], m.group("address")) for m in _ADDRESS_AT.finditer(text))]:
+        if is_address(candidate.strip(), menu):
+            address, after = _address_and_order(candidate.strip(), menu)
+            rest = ", ".join(p for p in (before.strip(" ,.;"), after) if p)
+            return rest, clean_address(address)
     return text, None
+
+
+_COURTESY = re.compile(r"(?:\s+(?:porfa|por favor|plis|please|gracias))+\s*$", re.IGNORECASE)
+
+
+def _address_and_order(candidate: str, menu: Menu) -> tuple[str, str]:
+    """(the address, the clauses after it that order): a clause naming an item with a quantity or a size
+    ("una fugazzeta grande", "y dos muzzas") or starting with the customer's voice ("dame...") is the order's;
+    a bare place is the address's ("Mitre 455, quilmes" is a city, not a beer)."""
+    clauses = candidate.split(",")
+    for n, clause in enumerate(clauses[1:], 1):
+        tokens = normalize(clause).split()
+        ordered = any(m.quantity is not None or m.size is not None for m in find_mentions(clause, menu))
+        if ordered or (tokens and _voice(tokens[0])):
+            return _COURTESY.sub("", ",".join(clauses[:n])), ",".join(clauses[n:]).strip()
+    return _COURTESY.sub("", candidate), ""
 
 
 def is_address(text: str, menu: Menu | None = None) -> bool:

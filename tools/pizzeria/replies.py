@@ -370,6 +370,13 @@ def payment_noted(label: str) -> str:
     return f"Pagás con {label}."
 
 
+def payment_kept(saved_address: str | None) -> str:
+    """The payment method given before the address (kept; it is named again when the order is saved)."""
+    if saved_address:
+        return f"Anotado. ¿Te lo mandamos a {saved_address}? Si es otra dirección, escribímela."
+    return "Anotado. ¿A qué dirección te lo mandamos? Calle, altura y piso/depto si hay."
+
+
 def payment_missing() -> str:
     return "Falta que me digas cómo vas a pagar."
 
