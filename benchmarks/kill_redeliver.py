@@ -35,8 +35,8 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.gateway import payloads
-from tests.gateway.fake_graph import FakeGraph
+from benchmarks import payloads
+from benchmarks.fake_graph import FakeGraph
 from tools.settings import REPO_ROOT
 
 PG = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")

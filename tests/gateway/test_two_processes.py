@@ -26,9 +26,9 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.gateway import payloads
+from benchmarks import payloads
+from benchmarks.fake_graph import FakeGraph
 from tests.gateway.conftest import APP_SECRET, SECRET, token
-from tests.gateway.fake_graph import FakeGraph
 from tools.settings import REPO_ROOT, TRIAL_MOMENT
 
 PG = "postgresql+asyncpg://root@127.0.0.1:5432/test"
