@@ -20,9 +20,7 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -37,17 +35,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from benchmarks import payloads
 from benchmarks.fake_graph import FakeGraph
-from tools.settings import REPO_ROOT
+from benchmarks.service_process import start_service, stop_services
 
 PG = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
 APP_SECRET = "kill-redeliver-app-secret-0123456789abcdef"
 JWT_SECRET = "kill-redeliver-jwt-secret-0123456789abcdef"
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -84,23 +76,8 @@ class Replicas:
 
     def restart(self, index: int, timeout: float = 120) -> None:
         """(Re)start replica `index` on a new port and wait until it is ready."""
-        port = _port()
-        with (self.data_dir / f"replica-{index}.log").open("ab") as log:  # read it when a run goes wrong
-            process = subprocess.Popen([sys.executable, "-m", "gateway", "--port", str(port)], cwd=REPO_ROOT,
-                                       env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        self.processes[index], self.bases[index] = process, f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                tail = (self.data_dir / f"replica-{index}.log").read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"replica {index} exited with {process.returncode}:\n{tail}")
-            try:
-                if httpx.get(f"{self.bases[index]}/readyz", timeout=5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise TimeoutError(f"replica {index} did not become ready")
+        log = self.data_dir / f"replica-{index}.log"  # read it when a run goes wrong
+        self.processes[index], self.bases[index] = start_service(self.env, log, timeout=timeout)
 
     def kill(self, index: int) -> None:
         """SIGKILL: no shutdown code runs, as in a crash or an OOM kill."""
@@ -111,15 +88,7 @@ class Replicas:
         self.processes[index] = None
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process is not None:
-                process.terminate()
-        for process in self.processes:
-            if process is not None:
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+        stop_services(self.processes, timeout=20)
         asyncio.run(self._admin(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
         asyncio.run(self._admin(f'DROP DATABASE IF EXISTS "{self.schema}" WITH (FORCE)'))
 

@@ -12,9 +12,6 @@ import asyncio
 import concurrent.futures
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -28,30 +25,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from benchmarks import payloads
 from benchmarks.fake_graph import FakeGraph
+from benchmarks.service_process import start_service, stop_services
 from tests.gateway.conftest import APP_SECRET, SECRET, token
-from tools.settings import REPO_ROOT, TRIAL_MOMENT
+from tools.settings import TRIAL_MOMENT
 
 PG = "postgresql+asyncpg://root@127.0.0.1:5432/test"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"service exited with {process.returncode}: {process.stderr.read().decode()[-3000:]}")  # type: ignore[union-attr]
-        try:
-            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"{base} did not become ready")
 
 
 @pytest.fixture(scope="module")
@@ -83,24 +61,13 @@ def _start_two(tmp_path: Path, fake_graph: FakeGraph) -> Iterator[tuple[str, str
     }
     processes, bases = [], []
     try:
-        for _ in range(2):  # started one after the other: the first creates the tables
-            port = _free_port()
-            process = subprocess.Popen(
-                [sys.executable, "-m", "gateway", "--port", str(port)],
-                cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            )
+        for n in range(2):  # started one after the other: the first creates the tables
+            process, base = start_service(env, tmp_path / f"service-{n}.log", timeout=90)
             processes.append(process)
-            bases.append(f"http://127.0.0.1:{port}")
-            _wait_healthy(bases[-1], process)
+            bases.append(base)
         yield bases[0], bases[1], data_dir, fake_graph
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_services(processes)
         asyncio.run(_drop_schema(schema))
 
 
