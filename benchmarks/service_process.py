@@ -7,7 +7,6 @@ for one that does not exit). What each caller puts in the environment is its own
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from eval.real.server import free_port
 from tools.settings import REPO_ROOT
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_service(env: Mapping[str, str], log: Path, *, ready: str = "/readyz",
