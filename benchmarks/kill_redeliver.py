@@ -10,8 +10,8 @@ one was answered.
 
     python -m benchmarks.kill_redeliver [--deliveries 100] [--kill-after 0.4]
 
-`tests/reliability/test_kill_redeliver.py` runs a smaller version; the other crash
-tests start and kill processes with `Replicas`.
+`tests/reliability/test_kill_redeliver.py` runs a smaller version; the two-process and
+the other crash tests start and kill processes with `Replicas`.
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ class Replicas:
     schema: str = field(default_factory=lambda: f"t_kill_{uuid.uuid4().hex[:10]}")
     processes: list[subprocess.Popen[bytes] | None] = field(default_factory=list)
     bases: list[str] = field(default_factory=list)
+    overrides: dict[str, str] = field(default_factory=dict)  # the caller's own settings (the secrets its tests sign with...)
 
     @property
     def env(self) -> dict[str, str]:
@@ -61,7 +62,7 @@ class Replicas:
             "KEYS_PATH": str(self.data_dir / "keys.json"), "JWT_SECRET": JWT_SECRET, "WHATSAPP_APP_SECRET": APP_SECRET,
             "WHATSAPP_ACCESS_TOKEN": self.graph.access_token, "WHATSAPP_PHONE_NUMBER_ID": payloads.PHONE_NUMBER_ID,
             "WHATSAPP_API_URL": self.graph.url, "DATA_KEYS": self._data_key, "LOOKUP_KEY": "kill-redeliver-lookup-key-0123456789abcdef",
-            "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LOG_LEVEL": "WARNING",
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LOG_LEVEL": "WARNING", **self.overrides,
         }
 
     def __post_init__(self) -> None:
