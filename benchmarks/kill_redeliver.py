@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from benchmarks import payloads
 from benchmarks.fake_graph import FakeGraph
-from benchmarks.service_process import start_service, stop_services
+from benchmarks.service_process import create_run_database, drop_run_database, start_service, stop_services
 
 PG = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
 APP_SECRET = "kill-redeliver-app-secret-0123456789abcdef"
@@ -52,12 +52,13 @@ class Replicas:
     processes: list[subprocess.Popen[bytes] | None] = field(default_factory=list)
     bases: list[str] = field(default_factory=list)
     overrides: dict[str, str] = field(default_factory=dict)  # the caller's own settings (the secrets its tests sign with...)
+    sessions_url: str = ""  # ADK's sessions: the run's own database, made by start()
 
     @property
     def env(self) -> dict[str, str]:
         return {
             **os.environ, "LLM_MODEL": "scripted", "DATABASE_URL": PG, "DATABASE_SCHEMA": self.schema,
-            "SESSION_DB_URL": f"{PG.rsplit('/', 1)[0]}/{self.schema}",
+            "SESSION_DB_URL": self.sessions_url,
             "PIZZERIA_DATA_DIR": str(self.data_dir / "pizzeria"), "CHROMA_PATH": str(self.data_dir / "chroma"),
             "KEYS_PATH": str(self.data_dir / "keys.json"), "JWT_SECRET": JWT_SECRET, "WHATSAPP_APP_SECRET": APP_SECRET,
             "WHATSAPP_ACCESS_TOKEN": self.graph.access_token, "WHATSAPP_PHONE_NUMBER_ID": payloads.PHONE_NUMBER_ID,
@@ -69,7 +70,7 @@ class Replicas:
         self._data_key = Fernet.generate_key().decode()
 
     def start(self, count: int = 2) -> None:
-        asyncio.run(self._admin(f'CREATE DATABASE "{self.schema}"'))
+        self.sessions_url = create_run_database(PG, self.schema)
         for _ in range(count):  # one after the other: the first creates the tables
             self.processes.append(None)
             self.bases.append("")
@@ -90,8 +91,7 @@ class Replicas:
 
     def stop(self) -> None:
         stop_services(self.processes, timeout=20)
-        asyncio.run(self._admin(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
-        asyncio.run(self._admin(f'DROP DATABASE IF EXISTS "{self.schema}" WITH (FORCE)'))
+        drop_run_database(PG, self.schema)
 
     async def scalar(self, sql: str, **params: object) -> object:
         """One value from the replicas' schema (e.g. counting rows)."""
@@ -99,15 +99,6 @@ class Replicas:
         try:
             async with engine.connect() as conn:
                 return (await conn.execute(text(sql), params)).scalar()
-        finally:
-            await engine.dispose()
-
-    @staticmethod
-    async def _admin(sql: str) -> None:
-        engine = create_async_engine(PG, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(text(sql))
         finally:
             await engine.dispose()
 

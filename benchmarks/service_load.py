@@ -21,10 +21,8 @@ from pathlib import Path
 import httpx
 import jwt
 import psutil
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from benchmarks.service_process import start_service, stop_services
+from benchmarks.service_process import create_run_database, drop_run_database, start_service, stop_services
 from tools.settings import TRIAL_MOMENT
 
 PG = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
@@ -59,13 +57,6 @@ async def _drive(bases: list[str], conversations: int) -> tuple[float, list[floa
         return time.perf_counter() - started, latencies, errors
 
 
-async def _drop(schema: str) -> None:
-    engine = create_async_engine(PG)
-    async with engine.begin() as conn:
-        await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    await engine.dispose()
-
-
 def run(backend: str, processes: int, conversations: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -75,7 +66,7 @@ def run(backend: str, processes: int, conversations: int) -> dict[str, object]:
         if backend == "sqlite":
             env |= {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/shop.db", "SESSION_DB_URL": f"sqlite+aiosqlite:///{tmp}/sessions.db"}
         else:
-            env |= {"DATABASE_URL": PG, "SESSION_DB_URL": PG, "DATABASE_SCHEMA": schema}
+            env |= {"DATABASE_URL": PG, "SESSION_DB_URL": create_run_database(PG, schema), "DATABASE_SCHEMA": schema}
         logs = [Path(tmp) / f"service-{n}.log" for n in range(processes)]
         started = [start_service(env, logs[0])]  # the first creates the tables (and keys); then the others
         started += [start_service(env, log) for log in logs[1:]]
@@ -85,7 +76,7 @@ def run(backend: str, processes: int, conversations: int) -> dict[str, object]:
         finally:
             stop_services([process for process, _ in started], timeout=30)
             if backend == "postgresql":
-                asyncio.run(_drop(schema))
+                drop_run_database(PG, schema)
     q = statistics.quantiles(latencies, n=100)
     return {"backend": backend, "processes": processes, "requests": len(latencies), "errors": len(errors),
             "rps": len(latencies) / wall, "p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000,

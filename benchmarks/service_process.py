@@ -3,10 +3,16 @@
 `start_service` starts one on a free port with the given environment, its output appended
 to a log file, and returns once it answers; `stop_services` ends them (SIGTERM, then SIGKILL
 for one that does not exit). What each caller puts in the environment is its own.
+
+On PostgreSQL each run has its own place: `create_run_database` makes a database for ADK's
+session tables (our tables go in a schema of the same name, `DATABASE_SCHEMA`), and
+`drop_run_database` drops both. ADK's tables in a shared database would keep app state
+sealed with an earlier run's `DATA_KEYS`, which a later run cannot open.
 """
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -14,6 +20,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from eval.real.server import free_port
 from tools.settings import REPO_ROOT
@@ -57,3 +65,24 @@ def stop_services(processes: Iterable[subprocess.Popen[bytes] | None], timeout: 
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def create_run_database(pg_url: str, name: str) -> str:
+    """Create the database `name` on `pg_url`'s server (one run's session tables); its URL."""
+    asyncio.run(_admin(pg_url, f'CREATE DATABASE "{name}"'))
+    return f"{pg_url.rsplit('/', 1)[0]}/{name}"
+
+
+def drop_run_database(pg_url: str, name: str) -> None:
+    """Drop the schema `name` of `pg_url`'s database (one run's own tables) and the database `name`."""
+    asyncio.run(_admin(pg_url, f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+    asyncio.run(_admin(pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _admin(pg_url: str, sql: str) -> None:
+    engine = create_async_engine(pg_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(sql))
+    finally:
+        await engine.dispose()
