@@ -10,8 +10,8 @@ one was answered.
 
     python -m benchmarks.kill_redeliver [--deliveries 100] [--kill-after 0.4]
 
-`tests/reliability/test_kill_redeliver.py` runs a smaller version; the other crash
-tests start and kill processes with `Replicas`.
+`tests/reliability/test_kill_redeliver.py` runs a smaller version; the two-process and
+the other crash tests start and kill processes with `Replicas`.
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -35,19 +33,13 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.gateway import payloads
-from tests.gateway.fake_graph import FakeGraph
-from tools.settings import REPO_ROOT
+from benchmarks import payloads
+from benchmarks.fake_graph import FakeGraph
+from benchmarks.service_process import create_run_database, drop_run_database, start_service, stop_services
 
 PG = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
 APP_SECRET = "kill-redeliver-app-secret-0123456789abcdef"
 JWT_SECRET = "kill-redeliver-jwt-secret-0123456789abcdef"
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -59,24 +51,26 @@ class Replicas:
     schema: str = field(default_factory=lambda: f"t_kill_{uuid.uuid4().hex[:10]}")
     processes: list[subprocess.Popen[bytes] | None] = field(default_factory=list)
     bases: list[str] = field(default_factory=list)
+    overrides: dict[str, str] = field(default_factory=dict)  # the caller's own settings (the secrets its tests sign with...)
+    sessions_url: str = ""  # ADK's sessions: the run's own database, made by start()
 
     @property
     def env(self) -> dict[str, str]:
         return {
             **os.environ, "LLM_MODEL": "scripted", "DATABASE_URL": PG, "DATABASE_SCHEMA": self.schema,
-            "SESSION_DB_URL": f"{PG.rsplit('/', 1)[0]}/{self.schema}",
+            "SESSION_DB_URL": self.sessions_url,
             "PIZZERIA_DATA_DIR": str(self.data_dir / "pizzeria"), "CHROMA_PATH": str(self.data_dir / "chroma"),
             "KEYS_PATH": str(self.data_dir / "keys.json"), "JWT_SECRET": JWT_SECRET, "WHATSAPP_APP_SECRET": APP_SECRET,
             "WHATSAPP_ACCESS_TOKEN": self.graph.access_token, "WHATSAPP_PHONE_NUMBER_ID": payloads.PHONE_NUMBER_ID,
             "WHATSAPP_API_URL": self.graph.url, "DATA_KEYS": self._data_key, "LOOKUP_KEY": "kill-redeliver-lookup-key-0123456789abcdef",
-            "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LOG_LEVEL": "WARNING",
+            "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LOG_LEVEL": "WARNING", **self.overrides,
         }
 
     def __post_init__(self) -> None:
         self._data_key = Fernet.generate_key().decode()
 
     def start(self, count: int = 2) -> None:
-        asyncio.run(self._admin(f'CREATE DATABASE "{self.schema}"'))
+        self.sessions_url = create_run_database(PG, self.schema)
         for _ in range(count):  # one after the other: the first creates the tables
             self.processes.append(None)
             self.bases.append("")
@@ -84,23 +78,8 @@ class Replicas:
 
     def restart(self, index: int, timeout: float = 120) -> None:
         """(Re)start replica `index` on a new port and wait until it is ready."""
-        port = _port()
-        with (self.data_dir / f"replica-{index}.log").open("ab") as log:  # read it when a run goes wrong
-            process = subprocess.Popen([sys.executable, "-m", "gateway", "--port", str(port)], cwd=REPO_ROOT,
-                                       env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        self.processes[index], self.bases[index] = process, f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                tail = (self.data_dir / f"replica-{index}.log").read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"replica {index} exited with {process.returncode}:\n{tail}")
-            try:
-                if httpx.get(f"{self.bases[index]}/readyz", timeout=5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        raise TimeoutError(f"replica {index} did not become ready")
+        log = self.data_dir / f"replica-{index}.log"  # read it when a run goes wrong
+        self.processes[index], self.bases[index] = start_service(self.env, log, timeout=timeout)
 
     def kill(self, index: int) -> None:
         """SIGKILL: no shutdown code runs, as in a crash or an OOM kill."""
@@ -111,17 +90,8 @@ class Replicas:
         self.processes[index] = None
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process is not None:
-                process.terminate()
-        for process in self.processes:
-            if process is not None:
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-        asyncio.run(self._admin(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
-        asyncio.run(self._admin(f'DROP DATABASE IF EXISTS "{self.schema}" WITH (FORCE)'))
+        stop_services(self.processes, timeout=20)
+        drop_run_database(PG, self.schema)
 
     async def scalar(self, sql: str, **params: object) -> object:
         """One value from the replicas' schema (e.g. counting rows)."""
@@ -129,15 +99,6 @@ class Replicas:
         try:
             async with engine.connect() as conn:
                 return (await conn.execute(text(sql), params)).scalar()
-        finally:
-            await engine.dispose()
-
-    @staticmethod
-    async def _admin(sql: str) -> None:
-        engine = create_async_engine(PG, isolation_level="AUTOCOMMIT")
-        try:
-            async with engine.connect() as conn:
-                await conn.execute(text(sql))
         finally:
             await engine.dispose()
 

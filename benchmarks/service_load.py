@@ -12,53 +12,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import jwt
 import psutil
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from tools.settings import REPO_ROOT, TRIAL_MOMENT
+from benchmarks.service_process import create_run_database, drop_run_database, start_service, stop_services
+from tools.settings import TRIAL_MOMENT
 
 PG = os.environ.get("BENCH_PG_URL", "postgresql+asyncpg://root@127.0.0.1:5432/test")
 SECRET = "benchmark-secret-0123456789abcdef0123456789"
 TURNS = ["hola", "me llamo Ana", "dos muzzas grandes y una coca", "eso es todo"]
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _token(subject: str) -> str:
     now = int(time.time())
     return jwt.encode({"sub": subject, "role": "customer", "iat": now, "exp": now + 3600, "iss": "local-shop-agents"},
                       SECRET, algorithm="HS256")
-
-
-def _start(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
-    port = _port()
-    process = subprocess.Popen([sys.executable, "-m", "gateway", "--port", str(port)], cwd=REPO_ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                return process, base
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.kill()
-    raise TimeoutError("service did not start")
 
 
 async def _conversation(client: httpx.AsyncClient, bases: list[str], n: int, latencies: list[float], errors: list[str]) -> None:
@@ -82,13 +57,6 @@ async def _drive(bases: list[str], conversations: int) -> tuple[float, list[floa
         return time.perf_counter() - started, latencies, errors
 
 
-async def _drop(schema: str) -> None:
-    engine = create_async_engine(PG)
-    async with engine.begin() as conn:
-        await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    await engine.dispose()
-
-
 def run(backend: str, processes: int, conversations: int) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as tmp:
         schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -98,18 +66,17 @@ def run(backend: str, processes: int, conversations: int) -> dict[str, object]:
         if backend == "sqlite":
             env |= {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp}/shop.db", "SESSION_DB_URL": f"sqlite+aiosqlite:///{tmp}/sessions.db"}
         else:
-            env |= {"DATABASE_URL": PG, "SESSION_DB_URL": PG, "DATABASE_SCHEMA": schema}
-        started = [_start(env)]  # the first creates the tables (and keys); then the others
-        started += [_start(env) for _ in range(processes - 1)]
+            env |= {"DATABASE_URL": PG, "SESSION_DB_URL": create_run_database(PG, schema), "DATABASE_SCHEMA": schema}
+        logs = [Path(tmp) / f"service-{n}.log" for n in range(processes)]
+        started = [start_service(env, logs[0])]  # the first creates the tables (and keys); then the others
+        started += [start_service(env, log) for log in logs[1:]]
         try:
             wall, latencies, errors = asyncio.run(_drive([base for _, base in started], conversations))
             rss = [psutil.Process(p.pid).memory_info().rss / 2**20 for p, _ in started]
         finally:
-            for process, _ in started:
-                process.terminate()
-                process.wait(timeout=30)
+            stop_services([process for process, _ in started], timeout=30)
             if backend == "postgresql":
-                asyncio.run(_drop(schema))
+                drop_run_database(PG, schema)
     q = statistics.quantiles(latencies, n=100)
     return {"backend": backend, "processes": processes, "requests": len(latencies), "errors": len(errors),
             "rps": len(latencies) / wall, "p50": q[49] * 1000, "p95": q[94] * 1000, "p99": q[98] * 1000,

@@ -21,21 +21,16 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from eval.real.server import free_port
+
 PREFILL_TOKENS_PER_S = 30.0
 GENERATED_TOKENS_PER_S = 12.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def tokens_of(text: str) -> int:

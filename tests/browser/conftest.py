@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from benchmarks.service_process import start_service, stop_services
 from tests.gateway.conftest import OPERATOR, SECRET, token
 from tests.gateway.panel_client import PANEL_SECRET
 from tools.settings import REPO_ROOT, TRIAL_MOMENT
@@ -58,19 +56,12 @@ class Served:
         return [m["text"] for m in response.json()["messages"]]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(template: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     if CHROMIUM is None:
         pytest.skip("Chromium is not installed (apt-get install -y chromium); .ci/run installs it")
     root = tmp_path_factory.mktemp("browser")
     shutil.copyfile(template["db"], root / "shop.db")
-    port = _free_port()
     sessions_url = f"sqlite+aiosqlite:///{root / 'sessions.db'}"
     env = {
         **os.environ,
@@ -87,31 +78,11 @@ def served(template: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) 
         "LOG_LEVEL": "WARNING",
     }
     env.pop("CHROMA_URL", None)  # the data keys are this process's: the seeded shop was encrypted with them
-    log = (root / "service.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "gateway", "--port", str(port)], cwd=REPO_ROOT, env=env,
-                               stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
+    process, base = start_service(env, root / "service.log", ready="/healthz")
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"service exited: {(root / 'service.log').read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("the service did not start")
-            time.sleep(0.3)
         yield Served(base, root / "pizzeria", sessions_url, root / "service.log")
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+        stop_services([process])
 
 
 @pytest.fixture(scope="module")

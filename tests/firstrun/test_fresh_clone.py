@@ -24,7 +24,6 @@ import re
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -33,6 +32,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from eval.real.server import free_port
 from tools.settings import REPO_ROOT, TRIAL_MOMENT, Settings
 
 pytestmark = [
@@ -190,15 +190,9 @@ def readme_commands() -> list[str]:
             if line.strip() and not line.lstrip().startswith("#")]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve_and_probe(command: str, repo: Path, env: dict[str, str], probe: str) -> None:
     """Start a server command (on a free port), GET `probe` once it answers, stop it."""
-    port = _free_port()
+    port = free_port()
     command = re.sub(r"--port \d+", f"--port {port}", command)
     process = subprocess.Popen(["bash", "-c", command], cwd=repo, env=env, start_new_session=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -12,12 +12,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from benchmarks.fake_graph import FakeGraph
 from ecommerce_agent.agent import build_agent as build_shop
 from ecommerce_agent.demo_policy import demo_policy as shop_policy
 from gateway.app import create_app
 from pizzeria_agent.agent import build_agent as build_pizzeria
 from pizzeria_agent.demo_policy import demo_policy as pizzeria_policy
-from tests.gateway.fake_graph import fake_graph  # noqa: F401  (fixture)
 from tools.llm.scripted import ScriptedLlm
 from tools.settings import get_settings
 
@@ -26,6 +26,13 @@ SERVER_KEY = "server-key-for-tests-0123456789abcdef"
 OPERATOR = "operator-token-for-tests-0123456789ab"
 APP_SECRET = "whatsapp-app-secret-0123456789abcdef"
 VERIFY = "verify-me-0123456789abcdef0123456789"
+
+
+@pytest.fixture
+def fake_graph() -> Iterator[FakeGraph]:
+    """A running `FakeGraph`, stopped after the test."""
+    with FakeGraph() as graph:
+        yield graph
 
 
 @pytest.fixture

@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from benchmarks import payloads
+from benchmarks.fake_graph import FakeGraph
 from gateway.inbox import Inbox, Pending, create_tables
 from gateway.inbox import inbox as inbox_table
 from gateway.turns import Conversation
 from gateway.whatsapp import GraphSender
-from tests.gateway import payloads
 from tests.gateway.conftest import Service, open_service, token
-from tests.gateway.fake_graph import FakeGraph
 from tests.gateway.test_webhook_api import post, sent_to
 from tools.settings import get_settings
 from tools.shop import runtime

@@ -12,11 +12,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from benchmarks import payloads
+from benchmarks.fake_graph import FakeGraph
 from gateway import outbox
 from gateway.whatsapp import GraphSender
-from tests.gateway import panel_client, payloads
+from tests.gateway import panel_client
 from tests.gateway.conftest import OPERATOR, Service, open_service
-from tests.gateway.fake_graph import FakeGraph
 from tests.gateway.test_panels import ORDER_TURNS
 from tests.gateway.test_webhook_api import post, sent_to
 from tools.pizzeria import replies, stores

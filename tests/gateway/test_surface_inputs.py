@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.gateway import payloads
+from benchmarks import payloads
 from tests.gateway.conftest import APP_SECRET, SERVER_KEY, Service, token
 
 BAD_SUBJECTS = ["5" * 200, "54911\x000001", "ana\ud83d", "ana maría", ""]

@@ -1,20 +1,16 @@
 """Two real service processes (uvicorn, different ports) sharing one PostgreSQL.
 
 Sessions (ADK's tables), the inbox (dedupe + per-conversation leases) and the shop live
-in PostgreSQL; the pizzeria's JSON files in one shared directory. A conversation whose
+in PostgreSQL (`benchmarks.kill_redeliver.Replicas`: a fresh schema and sessions database
+per run, dropped after); the pizzeria's JSON files in one shared directory. A conversation whose
 turns alternate between the processes completes with one saved order, and the same
 WhatsApp delivery posted to both is answered once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import concurrent.futures
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,93 +18,24 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cryptography.fernet import Fernet
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.gateway import payloads
+from benchmarks import payloads
+from benchmarks.fake_graph import FakeGraph
+from benchmarks.kill_redeliver import Replicas
 from tests.gateway.conftest import APP_SECRET, SECRET, token
-from tests.gateway.fake_graph import FakeGraph
-from tools.settings import REPO_ROOT, TRIAL_MOMENT
-
-PG = "postgresql+asyncpg://root@127.0.0.1:5432/test"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"service exited with {process.returncode}: {process.stderr.read().decode()[-3000:]}")  # type: ignore[union-attr]
-        try:
-            if httpx.get(f"{base}/readyz", timeout=5).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise TimeoutError(f"{base} did not become ready")
+from tools.settings import TRIAL_MOMENT
 
 
 @pytest.fixture(scope="module")
 def two_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Path, FakeGraph]]:
     with FakeGraph() as fake_graph:
-        yield from _start_two(tmp_path_factory.mktemp("two"), fake_graph)
-
-
-def _start_two(tmp_path: Path, fake_graph: FakeGraph) -> Iterator[tuple[str, str, Path, FakeGraph]]:
-    schema = f"t_gw_{uuid.uuid4().hex[:10]}"
-    data_dir = tmp_path / "pizzeria"
-    env = {
-        **os.environ,
-        "LLM_MODEL": "scripted",
-        "DATABASE_URL": PG,
-        "DATABASE_SCHEMA": schema,
-        "SESSION_DB_URL": PG,
-        "PIZZERIA_DATA_DIR": str(data_dir),
-        "PIZZERIA_NOW": TRIAL_MOMENT,
-        "CHROMA_PATH": str(tmp_path / "chroma"),
-        "JWT_SECRET": SECRET,
-        "WHATSAPP_APP_SECRET": APP_SECRET,
-        "WHATSAPP_ACCESS_TOKEN": fake_graph.access_token,
-        "WHATSAPP_PHONE_NUMBER_ID": payloads.PHONE_NUMBER_ID,
-        "WHATSAPP_API_URL": fake_graph.url,
-        "DATA_KEYS": Fernet.generate_key().decode(),
-        "LOOKUP_KEY": "lookup-key-for-the-two-process-test",
-        "LITELLM_LOCAL_MODEL_COST_MAP": "True",
-    }
-    processes, bases = [], []
-    try:
-        for _ in range(2):  # started one after the other: the first creates the tables
-            port = _free_port()
-            process = subprocess.Popen(
-                [sys.executable, "-m", "gateway", "--port", str(port)],
-                cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            )
-            processes.append(process)
-            bases.append(f"http://127.0.0.1:{port}")
-            _wait_healthy(bases[-1], process)
-        yield bases[0], bases[1], data_dir, fake_graph
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        asyncio.run(_drop_schema(schema))
-
-
-async def _drop_schema(schema: str) -> None:
-    engine = create_async_engine(PG)
-    async with engine.begin() as conn:
-        await conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    await engine.dispose()
+        replicas = Replicas(fake_graph, tmp_path_factory.mktemp("two"),
+                            overrides={"JWT_SECRET": SECRET, "WHATSAPP_APP_SECRET": APP_SECRET, "PIZZERIA_NOW": TRIAL_MOMENT})
+        try:
+            replicas.start(2)  # the first creates the tables
+            yield replicas.bases[0], replicas.bases[1], replicas.data_dir / "pizzeria", fake_graph
+        finally:
+            replicas.stop()
 
 
 def test_a_conversation_alternating_between_two_processes(two_services: tuple[str, str, Path, FakeGraph]) -> None:

@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from benchmarks import payloads
+from benchmarks.fake_graph import FakeGraph
 from gateway.turns import Conversation
 from gateway.whatsapp import GraphSender
-from tests.gateway import payloads
 from tests.gateway.conftest import APP_SECRET, VERIFY, Service, open_service
-from tests.gateway.fake_graph import FakeGraph
 from tools.llm.replies import NON_TEXT as NON_TEXT_REPLY
 
 WA = "5491155550001"

@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from benchmarks import payloads as p
+from benchmarks.fake_graph import FakeGraph
 from gateway.whatsapp import (
     GraphSender,
     LoggingSender,
@@ -24,8 +26,6 @@ from gateway.whatsapp import (
     split_text,
     verify_handshake,
 )
-from tests.gateway import payloads as p
-from tests.gateway.fake_graph import FakeGraph, fake_graph  # noqa: F401  (fake_graph is a fixture)
 from tools.crypto import get_cipher
 from tools.llm.replies import NON_TEXT as NON_TEXT_REPLY
 from tools.settings import Settings

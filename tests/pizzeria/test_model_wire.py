@@ -8,9 +8,10 @@ import logging
 import pytest
 from google.adk.runners import InMemoryRunner
 
+from eval.real.server import free_port
 from pizzeria_agent.agent import build_agent
 from tests.chat import APP, Chat
-from tests.fake_ollama import FakeOllama, free_port
+from tests.fake_ollama import FakeOllama
 from tests.pizzeria.helpers import KNOWN, lines
 from tools.llm.models import build_model
 from tools.llm.replies import KEPT, MODEL_DOWN, model_down

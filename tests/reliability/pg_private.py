@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_ollama import free_port
+from eval.real.server import free_port
 
 PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
 OWNER = "postgres"

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks import payloads
+from benchmarks.fake_graph import FakeGraph
 from benchmarks.kill_redeliver import Replicas
-from tests.gateway import payloads
-from tests.gateway.fake_graph import FakeGraph
 
 CUSTOMER = "5491160000001"  # a seeded shop customer
 TAKEOVER_S = 20.0  # a dead replica's conversation is taken over within this (lease 10 s + a recovery pass)

@@ -12,8 +12,6 @@ import os
 import select
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,16 +21,10 @@ from cryptography.fernet import Fernet
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from benchmarks.service_process import start_service, stop_services
 from tests.gateway.conftest import APP_SECRET, SECRET, token
-from tools.settings import REPO_ROOT
 
 MB = 1 << 20
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -45,32 +37,14 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, subp
         "DATA_KEYS": Fernet.generate_key().decode(), "LOOKUP_KEY": "lookup-key-for-the-surface-test-0123456789",
         "LITELLM_LOCAL_MODEL_COST_MAP": "True", "LOG_LEVEL": "ERROR",
     }
-    port = _free_port()
-    process = subprocess.Popen([sys.executable, "-m", "gateway", "--port", str(port)], cwd=REPO_ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process, base = start_service(env, root / "service.log", ready="/healthz", timeout=90)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(process.stderr.read().decode()[-3000:])  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("the service did not start")
-            time.sleep(0.3)
         # the customer 5491155550001 has a conversation: its close code must not tell
-        assert httpx.post(f"http://127.0.0.1:{port}/v1/chat/pizzeria", json={"text": "hola"}, timeout=60,
+        assert httpx.post(f"{base}/v1/chat/pizzeria", json={"text": "hola"}, timeout=60,
                           headers={"Authorization": f"Bearer {token('5491155550001')}"}).status_code == 200
-        yield port, process
+        yield httpx.URL(base).port, process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_services([process])
 
 
 def _peak_rss_mb(pid: int) -> float:

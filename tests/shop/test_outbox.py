@@ -6,7 +6,6 @@ import asyncio
 import email
 import email.policy
 import logging
-import socket
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from eval.real.server import free_port
 from tools.crypto import get_cipher
 from tools.settings import Settings
 from tools.shop.outbox import (
@@ -33,12 +33,6 @@ from tools.shop.schema import outbox
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 SHOP = "ElectroHogar Online <facturacion@electrohogar.com.ar>"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

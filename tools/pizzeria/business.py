@@ -10,14 +10,18 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
 from tools.pizzeria import clock
 from tools.settings import get_settings
 from tools.text import normalize
+
+_T = TypeVar("_T")
 
 DAYS = ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo")  # datetime.weekday() order
 
@@ -102,11 +106,7 @@ class Business(BaseModel):
 
     def zone_in(self, text: str) -> Zone | None:
         """The delivery zone a text names ("¿llegan a palermo?", "Gorriti 4500, Palermo")."""
-        norm = f" {normalize(text)} "
-        for zone in self.delivery_zones:
-            if any(f" {normalize(alias)} " in norm for alias in [zone.barrio, *zone.aliases]):
-                return zone
-        return None
+        return _named_in(text, ((zone, [zone.barrio, *zone.aliases]) for zone in self.delivery_zones))
 
     def address_zone(self, address: str) -> Zone | None:
         """The zone an address names after its street and number ("Cabildo 2040, Belgrano"; not "Belgrano 1500")."""
@@ -114,11 +114,14 @@ class Business(BaseModel):
         return self.zone_in(address[match.end():]) if match else None
 
     def payment_in(self, text: str) -> PaymentMethod | None:
-        norm = f" {normalize(text)} "
-        for method in self.payment_methods:
-            if any(f" {normalize(alias)} " in norm for alias in [method.label, *method.aliases]):
-                return method
-        return None
+        """The payment method a text names ("pago en efectivo", "con tarjeta")."""
+        return _named_in(text, ((method, [method.label, *method.aliases]) for method in self.payment_methods))
+
+
+def _named_in(text: str, named: Iterable[tuple[_T, list[str]]]) -> _T | None:
+    """The first thing one of whose names stands whole in `text`, both normalized (`tools.text.normalize`)."""
+    norm = f" {normalize(text)} "
+    return next((thing for thing, names in named if any(f" {normalize(name)} " in norm for name in names)), None)
 
 
 @functools.cache

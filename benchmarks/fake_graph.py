@@ -8,7 +8,7 @@ requests (`fail_next(n, 500)`, 429...) or answer slowly (`slow_next(n, seconds)`
 A slow request is still processed (recorded in `sent`) before its late answer, as
 the real API would do, even if the client gave up waiting.
 
-Use it as a context manager or through the `fake_graph` fixture::
+Use it as a context manager (tests: the `fake_graph` fixture of `tests/gateway/conftest.py`)::
 
     sender = GraphSender(fake_graph.url, PHONE_NUMBER_ID, fake_graph.access_token, ...)
 """
@@ -18,12 +18,9 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-
-import pytest
 
 _ERRORS = {  # status -> (Graph error code, message as the Graph API words it)
     400: (100, "(#100) Invalid parameter"),
@@ -163,10 +160,3 @@ def _error(status: int, message: str | None = None) -> dict[str, Any]:
     code, default = _ERRORS.get(status, (1, "An unknown error has occurred."))
     return {"error": {"message": message or default, "type": "OAuthException", "code": code,
                       "fbtrace_id": "FAKEtrace"}}
-
-
-@pytest.fixture
-def fake_graph() -> Iterator[FakeGraph]:
-    """A running `FakeGraph`, stopped after the test."""
-    with FakeGraph() as graph:
-        yield graph
