@@ -130,7 +130,10 @@ def _introduction(st: PizzeriaState, text: str, route: Route) -> Step | None:
     name = _new_name(st, text)
     if name is None:
         return None
-    outcome = operations.register_name(st.model_dump(), name)
+    if st.user_identified and operations.speaks_for_the_owner(text):  # "soy su hermana Paula": for this order
+        outcome = operations.name_for_this_order(st.model_dump(), name)
+    else:
+        outcome = operations.register_name(st.model_dump(), name)
     rest = operations.without_introduction(text)
     if not outcome.ok or not find_mentions(rest):
         return Step(delta=outcome.delta, reply=outcome.message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.chat import Chat, saved_orders
 from tests.pizzeria.helpers import KNOWN, chat_with_order, lines
 from tools.pizzeria import stores
+from tools.pizzeria.state import PizzeriaState
 
 
 async def test_a_known_customer_who_says_her_name_is_renamed_not_an_item() -> None:
@@ -59,6 +60,8 @@ async def test_someone_else_on_a_known_phone_orders_under_her_own_name() -> None
     state = await chat.state()
     assert state["user_name"] == "Paula" and lines(state) == {("fugazzeta", "grande", 1)} and turn.model_calls == 0
     assert "Paula" in turn.reply and "Lucía" not in turn.reply
+    on_file = stores.customers().get(PizzeriaState.of(state).customer())
+    assert on_file is not None and on_file.name == "Lucía Fernández", "the phone's owner stays on file: Paula orders for herself"
 
 
 async def test_a_name_said_with_more_order_keeps_both() -> None:

@@ -91,6 +91,11 @@ def introduced_name(text: str) -> str | None:
     return None
 
 
+def speaks_for_the_owner(text: str) -> bool:
+    """Someone else on the phone's owner's behalf ("no soy Lucía, soy su hermana Paula")."""
+    return any(_NEGATED.search(text[:m.start()]) or _RELATIVE.match(text[m.end():]) for m in _INTRODUCTION.finditer(text))
+
+
 def without_introduction(text: str) -> str:
     """The message without the clauses where the customer says who they are and names nothing on the menu
     ("no soy Lucía, soy su hermana Paula. quería una fugazzeta" -> "quería una fugazzeta")."""
@@ -123,6 +128,13 @@ def register_name(state: Mapping[str, Any], name: str) -> Outcome:
         delta=PizzeriaState.delta(user_identified=True, user_name=cleaned, awaiting_user_name=False),
         data={"name": cleaned},
     )
+
+
+def name_for_this_order(state: Mapping[str, Any], name: str) -> Outcome:
+    """The order's name when someone orders for the phone's owner: the customer on file keeps theirs."""
+    st = PizzeriaState.of(state)
+    return Outcome(ok=True, message=replies.thanks_for_name(name, ordering=bool(st.current_order.get("items"))),
+                   delta=PizzeriaState.delta(user_name=name), data={"name": name})
 
 
 # --------------------------------------------------------------------------- address
