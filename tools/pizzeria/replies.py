@@ -102,10 +102,6 @@ def nothing_to_undo() -> str:
     return "No hay ningún cambio para deshacer."
 
 
-def which_line() -> str:
-    return "¿Cuál de los productos del pedido querés cambiar?"
-
-
 def address_kept(address: str) -> str:
     return f"Anotada la dirección: {address}. Te la confirmo al cerrar el pedido."
 
@@ -364,10 +360,6 @@ def delivery_fee(barrio: str, fee: int, total: int) -> str:
 def below_minimum(barrio: str, minimum: int, total: int) -> str:
     return (f"Para envíos a {barrio} el pedido mínimo es {format_price(minimum)} y el tuyo suma {format_price(total)}. "
             "¿Querés agregar algo?")
-
-
-def payment_noted(label: str) -> str:
-    return f"Pagás con {label}."
 
 
 def payment_kept(saved_address: str | None) -> str:
