@@ -26,7 +26,7 @@ from pydantic import BaseModel, Field
 from ecommerce_agent.specialists import Specialist
 from tools.settings import DATA_ROOT
 from tools.shop.entities import Entities, extract
-from tools.text import normalize
+from tools.text import any_word, normalize
 
 log = logging.getLogger(__name__)
 
@@ -56,84 +56,80 @@ class IntentInfo(BaseModel):
     scores: dict[str, float] = Field(default_factory=dict, exclude=True)
 
 
-def _rx(*patterns: str) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(patterns) + r")")
-
-
 # (pattern, weight) per intent. Patterns match normalized text (lower-case, no accents).
 RULES: dict[str, list[tuple[re.Pattern[str], float]]] = {
     "legal_issue": [
-        (_rx(r"denunci", r"defensa (?:del|al) consumidor", r"abogad", r"carta documento", r"demand[ao]r?\b", r"juicio", r"\bjuez",
+        (any_word(r"denunci", r"defensa (?:del|al) consumidor", r"abogad", r"carta documento", r"demand[ao]r?\b", r"juicio", r"\bjuez",
              r"juzgado", r"estudio juridico", r"intimacion", r"estafa", r"ilegal", r"ley de defensa", r"legal(?:es|mente)?\b",
-             r"mediacion", r"fiscal", r"tribunal", r"publicidad enganosa", r"secretaria de comercio", r"acciones legales"), 3.0),
+             r"mediacion", r"fiscal", r"tribunal", r"publicidad enganosa", r"secretaria de comercio", r"acciones legales", whole=False), 3.0),
     ],
     "human_request": [
-        (_rx(r"humano", r"asesor\w*", r"operador\w*", r"representante", r"agente", r"persona (?:real|de verdad)", r"alguien (?:real|de verdad)",
-             r"vendedor de verdad", r"atencion humana", r"(?:un|una) persona", r"hay alguien", r"\bbot\b", r"robot", r"maquina"), 2.2),
-        (_rx(r"(?:habla\w*|comunica\w*|pasa\w*|deriva\w*|contacta\w*|atiend\w*|transfer\w*)(?: \w+){0,3} "
-             r"(?:persona|humano|asesor|operador|agente|representante|vendedor|alguien|encargad)"), 1.5),
+        (any_word(r"humano", r"asesor\w*", r"operador\w*", r"representante", r"agente", r"persona (?:real|de verdad)", r"alguien (?:real|de verdad)",
+             r"vendedor de verdad", r"atencion humana", r"(?:un|una) persona", r"hay alguien", r"\bbot\b", r"robot", r"maquina", whole=False), 2.2),
+        (any_word(r"(?:habla\w*|comunica\w*|pasa\w*|deriva\w*|contacta\w*|atiend\w*|transfer\w*)(?: \w+){0,3} "
+             r"(?:persona|humano|asesor|operador|agente|representante|vendedor|alguien|encargad)", whole=False), 1.5),
     ],
     "complex_complaint": [
-        (_rx(r"verguenza", r"desastre", r"pesimo", r"horrible", r"indignad", r"cansad[oa]", r"harto", r"harta", r"re caliente",
+        (any_word(r"verguenza", r"desastre", r"pesimo", r"horrible", r"indignad", r"cansad[oa]", r"harto", r"harta", r"re caliente",
              r"falta de respeto", r"exijo", r"compensacion", r"reintegr\w*", r"una burla", r"inaceptable", r"nunca mas (?:les )?compro",
-             r"me (?:estafaron|robaron|cagaron)"), 2.2),
-        (_rx(r"nadie me (?:responde|contesta|da bola|soluciona|explica)", r"nadie (?:responde|contesta|explica)", r"(?:tercera|cuarta|quinta|\d+) vez",
+             r"me (?:estafaron|robaron|cagaron)", whole=False), 2.2),
+        (any_word(r"nadie me (?:responde|contesta|da bola|soluciona|explica)", r"nadie (?:responde|contesta|explica)", r"(?:tercera|cuarta|quinta|\d+) vez",
              r"(?:dos|tres|cuatro|\d+) veces", r"ya van", r"otra vez (?:lo mismo|me)", r"reclam\w*", r"queja", r"devuelv\w* (?:la )?plata",
              r"devolucion de(?:l| la) (?:plata|dinero)", r"reembolso", r"mala atencion", r"resena", r"review", r"escrach\w*",
              r"me cancelaron", r"me cambiaron el precio", r"que me lo cambien", r"nunca (?:llamaron|respondieron|contestaron|llego la respuesta)",
-             r"semanas esperando", r"me prometieron"), 1.4),
-        (_rx(r"(?:llego|vino) (?:roto|rota|danad|fallad|abierto|usad)", r"me mandaron (?:otro|otra|cualquier|mal)", r"encima"), 1.0),
+             r"semanas esperando", r"me prometieron", whole=False), 1.4),
+        (any_word(r"(?:llego|vino) (?:roto|rota|danad|fallad|abierto|usad)", r"me mandaron (?:otro|otra|cualquier|mal)", r"encima", whole=False), 1.0),
     ],
     "invoice_request": [
-        (_rx(r"factur\w*", r"factrua", r"facutra", r"comprobante", r"ticket", r"recibo", r"cuit", r"factura [ab]\b",
-             r"nota de credito", r"responsable inscripto", r"monotribut\w*", r"razon social"), 2.6),
+        (any_word(r"factur\w*", r"factrua", r"facutra", r"comprobante", r"ticket", r"recibo", r"cuit", r"factura [ab]\b",
+             r"nota de credito", r"responsable inscripto", r"monotribut\w*", r"razon social", whole=False), 2.6),
     ],
     "order_tracking": [
-        (_rx(r"donde (?:esta|anda|quedo|viene)", r"cuando (?:me )?(?:llega|llegan|viene|vienen|entregan|mandan|despachan|sale)",
+        (any_word(r"donde (?:esta|anda|quedo|viene)", r"cuando (?:me )?(?:llega|llegan|viene|vienen|entregan|mandan|despachan|sale)",
              r"me llega", r"llega hoy", r"no (?:me )?(?:llega|llego|llegaron|vino|recibi)", r"seguimiento", r"tracking", r"rastre\w*",
              r"(?:mi|el|del) envio", r"despach\w*", r"(?:mi|el|la) (?:pedido|pedio|compra|orden|paquete|encomienda)",
              r"estado de(?:l| mi| la)? (?:pedido|compra|orden|envio)", r"andreani", r"\boca\b", r"correo argentino", r"mercado envios",
-             r"demora", r"atrasad", r"no se mueve", r"en camino", r"repartidor", r"entrega"), 1.5),
+             r"demora", r"atrasad", r"no se mueve", r"en camino", r"repartidor", r"entrega", whole=False), 1.5),
     ],
     "technical_support": [
-        (_rx(r"no (?:me )?(?:prende|enciende|anda|funciona|carga|conecta|centrifuga|enfria|calienta|arranca|da imagen|tiene sonido|se conecta|"
+        (any_word(r"no (?:me )?(?:prende|enciende|anda|funciona|carga|conecta|centrifuga|enfria|calienta|arranca|da imagen|tiene sonido|se conecta|"
              r"reconoce|agarra|empareja|lee|se empareja|se prende|se enciende|se carga)",
              r"se (?:apaga|reinicia|traba|tilda|cuelga|calienta|recalienta|corta|desconecta)", r"falla", r"error", r"pantalla (?:negra|azul)",
              r"como (?:conecto|configuro|instalo|actualizo|reseteo|uso|vinculo|emparejo|limpio|activo)", r"configur\w*", r"instal\w*",
              r"resete\w*", r"manual", r"garantia", r"service", r"servicio tecnico", r"tutorial", r"hace (?:un )?ruido", r"ruido raro",
              r"bluetooth", r"wifi", r"driver", r"actualizacion", r"bateria (?:dura|se)", r"problema con", r"tengo un problema",
-             r"dejo de (?:andar|funcionar)", r"codigo de error", r"larga agua", r"pierde agua", r"gotea", r"olor a quemado", r"chispa"), 1.6),
-        (_rx(r"(?:abr\w*|gener\w*|crea\w*|hace\w*|carga\w*|levanta\w*)(?: me)? (?:un |el )?ticket", r"ticket de (?:soporte|reclamo|servicio)"),
+             r"dejo de (?:andar|funcionar)", r"codigo de error", r"larga agua", r"pierde agua", r"gotea", r"olor a quemado", r"chispa", whole=False), 1.6),
+        (any_word(r"(?:abr\w*|gener\w*|crea\w*|hace\w*|carga\w*|levanta\w*)(?: me)? (?:un |el )?ticket", r"ticket de (?:soporte|reclamo|servicio)", whole=False),
          3.0),  # a support ticket asked for by name ("ticket" alone is a receipt: invoice_request)
     ],
     "promotions": [
-        (_rx(r"promo\w*", r"oferta\w*", r"descuento\w*", r"cupon\w*", r"codigo de descuento", r"voucher", r"hot ?sale", r"cyber ?monday",
+        (any_word(r"promo\w*", r"oferta\w*", r"descuento\w*", r"cupon\w*", r"codigo de descuento", r"voucher", r"hot ?sale", r"cyber ?monday",
              r"black ?friday", r"cuotas sin interes", r"sin interes", r"rebaja\w*", r"liquidacion", r"2x1", r"beneficio\w*", r"bonificacion",
              r"precio especial", r"(?:algo|mas) (?:mas )?barato", r"(?:haces|das|hacen|hacés) (?:algun |un )?(?:precio|descuento|rebaja)",
-             r"algun precio", r"semana \w+"), 2.0),
+             r"algun precio", r"semana \w+", whole=False), 2.0),
     ],
     "category_browsing": [
-        (_rx(r"categori\w*", r"seccion\w*", r"que (?:tipos?|clases?|variedad|modelos|marcas|linea)", r"q marcas", r"marcas de",
+        (any_word(r"categori\w*", r"seccion\w*", r"que (?:tipos?|clases?|variedad|modelos|marcas|linea)", r"q marcas", r"marcas de",
              r"que (?:tienen|tenes|hay|venden|manejan)(?: \w+)? (?:de|en)\b", r"catalogo", r"la parte de", r"recorrer", r"chusmear",
              r"mostrame (?:la |las |los |el )?(?:seccion|categoria|lista|parte|linea|opciones)", r"(?:ver|mirar|recorrer) (?:las |los )?(?:opciones|productos|categorias)",
              r"opciones de", r"listame", r"me (?:las|los) listas", r"listado", r"no encuentro donde", r"cosas de", r"que venden", r"rubros?",
-             r"que productos", r"tienen (?:una )?(?:seccion|linea)", r"climatizacion", r"smart home", r"electro\b", r"linea blanca"), 1.4),
+             r"que productos", r"tienen (?:una )?(?:seccion|linea)", r"climatizacion", r"smart home", r"electro\b", r"linea blanca", whole=False), 1.4),
     ],
     "product_inquiry": [
-        (_rx(r"stock", r"precio", r"cuanto (?:sale|salen|cuesta|cuestan|esta|estan|vale)", r"busco", r"necesito (?:un|una)", r"quiero (?:un|una|comprar)",
+        (any_word(r"stock", r"precio", r"cuanto (?:sale|salen|cuesta|cuestan|esta|estan|vale)", r"busco", r"necesito (?:un|una)", r"quiero (?:un|una|comprar)",
              r"tienen (?:el|la|los|las|algun|alguna)", r"hay (?:el|la|algun|alguna|stock)", r"caracteristicas", r"especificaciones", r"specs",
              r"compar\w*", r"diferencia entre", r"cual (?:me )?(?:conviene|recomendas|es mejor)", r"recomenda\w*", r"me sirve", r"es compatible",
-             r"cuanta (?:ram|memoria)", r"pulgadas", r"viene con", r"trae", r"cancelacion de ruido"), 1.1),
-        (_rx(r"notebook", r"notbook", r"laptop", r"celu\w*", r"telefono", r"smart ?tv", r"televisor", r"\btv\b", r"heladera", r"lavarropas",
+             r"cuanta (?:ram|memoria)", r"pulgadas", r"viene con", r"trae", r"cancelacion de ruido", whole=False), 1.1),
+        (any_word(r"notebook", r"notbook", r"laptop", r"celu\w*", r"telefono", r"smart ?tv", r"televisor", r"\btv\b", r"heladera", r"lavarropas",
              r"microondas", r"aire acondicionado", r"auricular\w*", r"auris", r"parlante\w*", r"monitor", r"mouse", r"teclado", r"consola",
-             r"joystick", r"tablet", r"cafetera", r"ssd", r"pendrive", r"disco", r"placa de video", r"impresora", r"barra de sonido", r"smartwatch"), 0.6),
+             r"joystick", r"tablet", r"cafetera", r"ssd", r"pendrive", r"disco", r"placa de video", r"impresora", r"barra de sonido", r"smartwatch", whole=False), 0.6),
     ],
     "general_inquiry": [
-        (_rx(r"hola+", r"buen(?:as|os)? (?:dias|tardes|noches)", r"^buenas", r"gracias", r"horario", r"atienden", r"sucursal", r"local (?:fisico|a la calle)",
+        (any_word(r"hola+", r"buen(?:as|os)? (?:dias|tardes|noches)", r"^buenas", r"gracias", r"horario", r"atienden", r"sucursal", r"local (?:fisico|a la calle)",
              r"medios de pago", r"(?:aceptan|puedo pagar con|pago con) ", r"mercado ?pago", r"transferencia", r"efectivo", r"tarjeta",
              r"hacen envios?", r"envian a", r"envios? a (?!mi\b|la\b|casa\b)", r"llegan a", r"costo de(?:l)? envio", r"cuanto sale el envio",
              r"envio gratis", r"politica de (?:cambio|devolucion)", r"como (?:compro|funciona la compra|me registro)", r"quien(?:es)? (?:sos|son)",
-             r"con quien (?:hablo|estoy)", r"chau", r"adios", r"^ok\b", r"^dale\b", r"perfecto", r"genial"), 1.0),
+             r"con quien (?:hablo|estoy)", r"chau", r"adios", r"^ok\b", r"^dale\b", r"perfecto", r"genial", whole=False), 1.0),
     ],
 }
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 from tools.pizzeria.operations import clean_address, introduced_name
 from tools.pizzeria.reading import Kind, find_address, read
 from tools.pizzeria.resolver import find_mentions
-from tools.text import normalize
+from tools.text import any_word, normalize
 
 
 class Route(StrEnum):
@@ -39,23 +39,19 @@ class Topic(StrEnum):
     STATUS = "status"
 
 
-def _rx(*patterns: str) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(patterns) + r")\b")
-
-
-_CANCEL = _rx(r"cancel\w*", r"anul\w*", r"olvidate", r"no quiero nada", r"borr\w* todo", r"no quiero (?:mas )?el pedido", r"dejalo", r"mejor no")
-_ALL = _rx(r"todo", r"pedido", r"nada", r"orden")
-_DONE = _rx(
+_CANCEL = any_word(r"cancel\w*", r"anul\w*", r"olvidate", r"no quiero nada", r"borr\w* todo", r"no quiero (?:mas )?el pedido", r"dejalo", r"mejor no")
+_ALL = any_word(r"todo", r"pedido", r"nada", r"orden")
+_DONE = any_word(
     r"eso es todo", r"es todo", r"nada mas", r"nada mas gracias", r"eso nomas", r"eso solo", r"solo eso",
     r"listo", r"ya esta", r"con eso (?:esta|alcanza|basta)", r"con eso", r"termine", r"eso seria todo",
     r"seria todo", r"nada por ahora", r"no nada mas", r"cerramos", r"nomas eso", r"^eso$",
 )
 _QUESTION_START = re.compile(r"^(?:que|cual|cuales|cuanto|cuantos|cuanta|como|tenes|tienen|hay|tiene|trae|traen|viene|vienen|lleva|llevan|hacen|venden|donde|a que hora|me recomendas|recomendame)\b")
-_MENU_WORDS = _rx(
+_MENU_WORDS = any_word(
     r"menu", r"carta", r"precio\w*", r"cuanto (?:sale|salen|cuesta|cuestan|esta|estan|vale)", r"que (?:tienen|tenes|hay|pizzas|empanadas|bebidas|gustos|postres|sabores)",
     r"gustos", r"sabores", r"recomend\w*", r"para tomar", r"ingredientes", r"lleva", r"sin tacc", r"vegan\w*", r"veggie",
 )
-_ORDER_VERBS = _rx(
+_ORDER_VERBS = any_word(
     r"agreg\w*", r"sum\w*", r"quiero", r"quisiera", r"queria", r"dame", r"mandame", r"mandanos", r"pone\w*", r"traeme", r"pedir", r"pido",
     r"sac\w*", r"quit\w*", r"elimin\w*", r"cambi\w*", r"en vez de", r"mejor", r"que (?:la|el|las|los) .+ sea\w*", r"otra", r"otro", r"una mas", r"uno mas",
 )
@@ -66,23 +62,23 @@ _AFFIRM = re.compile(
 )
 _NEGATIVE = re.compile(r"^(?:no|nop|nah|espera|pará|para|momento|un momento|quiero cambiar|cambiar|me falta|falta|agregar|modificar)\b")
 _STREET_NUMBER = re.compile(r"[a-z]{2,} (?:n ?|nro ?|numero )?\d{1,5}\b")
-_GREETING = _rx(r"hola+", r"buenas", r"buen dia", r"buenos dias", r"buenas tardes", r"buenas noches", r"que tal", r"holis", r"hey", r"como va", r"como andas")
-_FAREWELL = _rx(
+_GREETING = any_word(r"hola+", r"buenas", r"buen dia", r"buenos dias", r"buenas tardes", r"buenas noches", r"que tal", r"holis", r"hey", r"como va", r"como andas")
+_FAREWELL = any_word(
     r"gracia\w*", r"grax", r"chau+", r"chao", r"adios", r"hasta luego", r"hasta manana", r"nos vemos", r"saludos", r"abrazo",
     r"bye", r"mil gracias", r"genio\w*", r"capo\w*",
 )
-_REPEAT = _rx(r"lo mismo que (?:la )?(?:otra|ultima) vez", r"lo (?:mismo|de siempre)", r"(?:el|lo) (?:mismo )?(?:pedido )?de (?:la )?(?:otra|ultima) vez",
+_REPEAT = any_word(r"lo mismo que (?:la )?(?:otra|ultima) vez", r"lo (?:mismo|de siempre)", r"(?:el|lo) (?:mismo )?(?:pedido )?de (?:la )?(?:otra|ultima) vez",
               r"lo mismo que (?:el|la) (?:pedido )?(?:anterior|ultim[oa])", r"repeti\w* (?:el|mi) (?:ultimo )?pedido", r"el pedido de siempre", r"lo de la otra vez")
 _NAME = re.compile(r"^(?:(?:hola|buenas|che|no|perdon|perdona|disculpa|en realidad|ah|uy|ups|me confundi|me equivoque)\s+)*"
                    r"(?:me llamo|mi nombre es|soy)\b")
 _TOPICS = (
-    (Topic.STATUS, _rx(r"(?:como va|donde esta|que pasa con|y) (?:mi|el) pedido", r"mi pedido", r"cuanto (?:tarda\w*|demora\w*|falta\w*|tiempo)",
+    (Topic.STATUS, any_word(r"(?:como va|donde esta|que pasa con|y) (?:mi|el) pedido", r"mi pedido", r"cuanto (?:tarda\w*|demora\w*|falta\w*|tiempo)",
                        r"ya salio", r"(?:esta|viene) en camino", r"a que hora (?:llega|viene)\w*", r"tarda\w*", r"demora\w*", r"ya (?:viene|llega)\w*")),
-    (Topic.DELIVERY, _rx(r"envio\w*", r"envian", r"delivery", r"zona\w*", r"reparto", r"barrio\w*",
+    (Topic.DELIVERY, any_word(r"envio\w*", r"envian", r"delivery", r"zona\w*", r"reparto", r"barrio\w*",
                          r"(?:llegan|llegas|llega|mandan|mandas|entregan|reparten|van) (?:a|hasta|por)")),
-    (Topic.PAYMENT, _rx(r"pag\w*", r"abon\w*", r"transferencia\w*", r"transfe\w*", r"efectivo", r"tarjeta\w*", r"mercado ?pago", r"debito",
+    (Topic.PAYMENT, any_word(r"pag\w*", r"abon\w*", r"transferencia\w*", r"transfe\w*", r"efectivo", r"tarjeta\w*", r"mercado ?pago", r"debito",
                         r"credito", r"alias", r"cbu", r"posnet", r"medios? de pago")),
-    (Topic.HOURS, _rx(r"horario\w*", r"hora\w*", r"abren", r"abris", r"cierran", r"cerras", r"abiert\w*", r"cerrad\w*", r"atienden",
+    (Topic.HOURS, any_word(r"horario\w*", r"hora\w*", r"abren", r"abris", r"cierran", r"cerras", r"abiert\w*", r"cerrad\w*", r"atienden",
                       r"que dias", r"hasta (?:que|q) hora")),
 )
 

@@ -45,3 +45,8 @@ def clean_text(text: str) -> str:
     """`text` safe to store anywhere: a lone UTF-16 surrogate (which no encoder accepts) becomes
     U+FFFD and control codes other than tab and line breaks become spaces (PostgreSQL refuses NUL)."""
     return _CONTROL.sub(" ", text.encode("utf-16", "surrogatepass").decode("utf-16", "replace"))
+
+
+def any_word(*patterns: str, whole: bool = True) -> re.Pattern[str]:
+    """One pattern matching any of `patterns` as words of normalized text (`whole=False`: as word beginnings)."""
+    return re.compile(r"\b(?:" + "|".join(patterns) + (r")\b" if whole else r")"))

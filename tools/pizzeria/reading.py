@@ -24,7 +24,7 @@ from tools.pizzeria.resolver import (
     parse_quantity_word,
     resolve_size,
 )
-from tools.text import normalize
+from tools.text import any_word, normalize
 
 
 class Kind(StrEnum):
@@ -35,16 +35,12 @@ class Kind(StrEnum):
     UNDO = "undo"
 
 
-def _rx(*patterns: str) -> re.Pattern[str]:
-    return re.compile(r"\b(?:" + "|".join(patterns) + r")\b")
-
-
-_UNDO = _rx(r"como estaba\w*", r"deshac\w*", r"deshaz\w*", r"volv\w* atras", r"volve\w* a como", r"como antes",
+_UNDO = any_word(r"como estaba\w*", r"deshac\w*", r"deshaz\w*", r"volv\w* atras", r"volve\w* a como", r"como antes",
             r"lo de antes", r"como era")
-_REMOVE = _rx(r"sac\w*", r"quit\w*", r"elimin\w*", r"borr\w*", r"cancel\w*")
-_SWAP_WORD = _rx(r"por", r"x", r"en vez del?", r"en lugar del?")
+_REMOVE = any_word(r"sac\w*", r"quit\w*", r"elimin\w*", r"borr\w*", r"cancel\w*")
+_SWAP_WORD = any_word(r"por", r"x", r"en vez del?", r"en lugar del?")
 INSTEAD = re.compile(r"\b(?:en vez del?|en lugar del?)\b")
-_CHANGE = _rx(r"cambi\w*", r"mejor", r"que sea\w*", r"sea", r"sean", r"hace\w*", r"hacel\w*", r"en realidad", r"eran?",
+_CHANGE = any_word(r"cambi\w*", r"mejor", r"que sea\w*", r"sea", r"sean", r"hace\w*", r"hacel\w*", r"en realidad", r"eran?",
               r"perdon", r"corrijo", r"pasal\w*", r"pasa\w* a", r"dejal\w*", r"ponel\w* (?:chica|mediana|grande)",
               r"no (?:la|el|las|los) \w+$")
 _SET_TO = re.compile(r"\b(?:sean|eran|son|serian|fueran|ponele|poneme|dejala\w*|hacel\w*)\s+(\w+)")
