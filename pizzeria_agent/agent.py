@@ -9,9 +9,10 @@ from google.adk.agents import LlmAgent
 from google.adk.models.base_llm import BaseLlm
 
 from pizzeria_agent.coordinator import PizzeriaCoordinator
-from pizzeria_agent.prompts import INSTRUCTIONS
+from pizzeria_agent.prompts import static_instructions, turn_context
 from pizzeria_agent.specialists import Specialist
 from tools.llm.guards import guards
+from tools.llm.layout import context_before_message
 from tools.llm.models import build_model
 from tools.pizzeria.crosscheck import hold_order_calls
 from tools.pizzeria.menu_tools import get_menu
@@ -43,19 +44,20 @@ def _order_has_items(state: Mapping[str, Any]) -> bool:
 def build_agent(model: BaseLlm | None = None) -> PizzeriaCoordinator:
     """The whole agent on `model` (default: the configured model)."""
     model = model or build_model("pizzeria_agent.demo_policy:demo_policy")
-    specialists = [
-        LlmAgent(
+    static = static_instructions()
+    specialists = []
+    for specialist in Specialist:
+        checks = guards(kept=_order_has_items, then=hold_order_calls if specialist == Specialist.ORDER else None)
+        specialists.append(LlmAgent(
             name=specialist.value,
             model=model,
-            instruction=INSTRUCTIONS[specialist],
+            static_instruction=static[specialist],  # the same bytes every call; the turn's context goes last
             tools=TOOLS[specialist],
             include_contents="none",
             disallow_transfer_to_parent=True,
             disallow_transfer_to_peers=True,
-            **guards(kept=_order_has_items, then=hold_order_calls if specialist == Specialist.ORDER else None),
-        )
-        for specialist in Specialist
-    ]
+            **checks | {"before_model_callback": [checks["before_model_callback"], context_before_message(turn_context)]},
+        ))
     return PizzeriaCoordinator(
         name="pizzeria", description="Toma pedidos de delivery de una pizzería.", classifier=model, sub_agents=specialists
     )

@@ -185,7 +185,7 @@ async def test_an_echoed_instruction_or_schema_never_reaches_the_customer(echo: 
 
 async def test_repeating_the_previous_reply_is_not_an_echo() -> None:
     def answer(view: View) -> Reply:
-        previous = view.system.split("«", 1)[1].split("»", 1)[0]
+        previous = view.prompt_text.split("Tu último mensaje fue: «", 1)[1].split("»", 1)[0]  # the turn's context
         return Reply.say(f"Te repito lo que te dije: {previous}")
 
     chat = await _order_chat(Reply.call("add_item_to_order", item="dos muzzas grandes y una fugazzeta chica y una coca"))

@@ -48,9 +48,23 @@ async def test_tool_call_round_trip_through_litellm(monkeypatch: pytest.MonkeyPa
     assert {t["function"]["name"] for t in body["tools"]} == {
         "add_item_to_order", "remove_item_from_order", "change_item", "get_current_order"
     }
-    assert body["messages"][0]["role"] == "system" and "Pedido actual" in body["messages"][0]["content"]
-    last = body["messages"][-1]
+    assert body["messages"][0]["role"] == "system" and "Pedido actual" not in body["messages"][0]["content"]
+    context, last = body["messages"][-2:]
+    assert context["role"] == "user" and "Pedido actual" in context["content"], "what changes comes last, before the message"
     assert (last["role"], last["content"]) == ("user", "quiero dos muzzas grandes como las del finde")
+
+
+async def test_the_order_specialists_static_prefix_is_the_same_bytes_every_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Instruction and tool schemas first and unchanged: the server's prefix cache serves them on the next turn."""
+    with FakeOllama() as server:
+        chat = await _open(_wire_chat_parts(monkeypatch, server.url))
+        await chat.say("hola")
+        await chat.say("quiero dos muzzas grandes como las del finde")
+        await chat.say("y una fugazzeta chica como las del finde")
+        first, second = [b for b in server.chats() if any(t["function"]["name"] == "add_item_to_order" for t in b.get("tools") or [])][:2]
+    assert lines(await chat.state()) == {("muzzarella", "grande", 2), ("fugazzeta", "chica", 1)}
+    assert first["messages"][0] == second["messages"][0] and first["tools"] == second["tools"]
+    assert first["messages"][-2] != second["messages"][-2], "the turn's context (the order so far) changed"
 
 
 async def test_server_down_gives_an_apology_keeps_state_and_recovers(
