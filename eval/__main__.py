@@ -23,6 +23,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -169,6 +170,8 @@ async def run_agent(eval_dir: str, model: str = "scripted", seeds: Sequence[int]
     spoken = Run(agent=label, mode=mode, model=model, suite="conversations", cases=[])
     replayed: dict[str, CaseResult] = {}
     demo = f"{app}.demo_policy:demo_policy"
+    if mode == "model" and get_settings().llm_slots and not baseline:
+        await _warm_up(app, build)
     async with (shop_copies() if eval_dir == "ecommerce" else contextlib.nullcontext(fresh_pizzeria)) as fresh:
         plan = [(seed, c) for seed in [None, *seeds] for c in sets] + [(seed, c) for seed in [None, *seeds] for c in talks]
         for seed, (eval_set, case, order) in plan:
@@ -190,6 +193,17 @@ async def run_agent(eval_dir: str, model: str = "scripted", seeds: Sequence[int]
                 result.state_mismatches |= differences_from_replay(result, replayed[case.eval_id])
                 sloppy.cases.append(result)
     return [run for run in (main, sloppy, spoken) if run.cases]
+
+
+async def _warm_up(app: str, build: Any) -> None:
+    """Each specialist's fixed prefix into its slot before the first case, as the service does at start."""
+    from tools.llm.warmup import warm_up  # imports LiteLLM: only with a real model
+
+    started = time.perf_counter()
+    costs = await warm_up(build(build_model()), app)
+    prefill = sum((c.prefill_s or 0) for c in costs.values() if c)
+    print(f"[eval] {app}: {len(costs)} specialists warmed in {time.perf_counter() - started:.1f} s "
+          f"({prefill:.1f} s of prefill no customer waits for)", file=sys.stderr, flush=True)
 
 
 def _progress(agent: str, result: CaseResult, order: list[list[Any]] | None) -> None:

@@ -87,10 +87,11 @@ def create_app(agents: dict[str, BaseAgent] | None = None, sender: whatsapp.Send
         await create_tables(engine)  # the inbox, leases and outbox
         await service.tokens.create_table()
         notifier, recovery = service.notifier.start(), service.turns.start_recovery()
+        warming = asyncio.create_task(_warm_up(agents, settings))
         yield
         if service.background:
             await asyncio.wait(service.background, timeout=30)
-        for loop in (notifier, recovery):
+        for loop in (notifier, recovery, warming):
             loop.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await loop
@@ -118,6 +119,17 @@ def create_app(agents: dict[str, BaseAgent] | None = None, sender: whatsapp.Send
     for module in (probes, chat, messages, webhook, operator, panels):
         app.include_router(module.routes(service))
     return app
+
+
+async def _warm_up(agents: dict[str, BaseAgent], settings: Settings) -> None:
+    """With specialists pinned to llama.cpp slots, each one's fixed prefix is cached before the first customer."""
+    if settings.llm_model == "scripted" or not settings.llm_slots:
+        return
+    from tools.llm.warmup import warm_up  # imports LiteLLM: only with a real model
+
+    for name, agent in agents.items():
+        costs = await warm_up(agent, name)
+        log.info("%s: %d specialists' prefixes cached in the model server", name, sum(c is not None for c in costs.values()))
 
 
 def startup_warnings(settings: Settings) -> list[str]:
