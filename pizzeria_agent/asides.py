@@ -1,6 +1,6 @@
 """Turns that step aside from the order and come back to where it was, with no model call.
 
-Questions about hours, delivery, payment and the order's status (answered from data),
+Questions about hours, delivery, payment, prices and the order's status (answered from data),
 thanks and farewells, a name or a corrected name, "lo mismo que la otra vez", and an
 order asked while the pizzeria is closed. `plan` returns the fixed reply and the state
 delta, or None when the turn is the order's own (`flow.plan_turn` goes on).
@@ -44,13 +44,19 @@ def plan(st: PizzeriaState, text: str, route: Route) -> Aside | None:
         return Aside(reply=_farewell(st))
     if not looked_up:
         return None  # the greeting looks the customer up first, then comes back here
+    if route == Route.MENU and (price := answers.prices(text)):  # "¿cuánto sale la napo grande?": the menu's price
+        return Aside(reply=_join(price, resume(st)))
     if route == Route.NAME and st.user_name:
         return _rename(st, text)
-    if route in (Route.ORDER, Route.REPEAT) and st.conversation_phase == Phase.TOMANDO_PEDIDO and answers.is_closed():
-        return Aside(reply=replies.closed_no_orders(answers.opens_at()))
+    if route not in _OPEN_WHILE_CLOSED and st.conversation_phase == Phase.TOMANDO_PEDIDO and answers.is_closed():
+        return Aside(reply=replies.closed_no_orders(answers.opens_at()))  # no order turn reaches a model while closed
     if route == Route.REPEAT and st.conversation_phase == Phase.TOMANDO_PEDIDO:
         return _repeat(st, repeated_with(text) or "")
     return None
+
+
+_OPEN_WHILE_CLOSED = frozenset({Route.MENU, Route.GREETING, Route.NAME, Route.CANCEL})
+"""What is still answered while the pizzeria is closed (questions and farewells are answered above)."""
 
 
 def along_with_order(st: PizzeriaState, text: str) -> Aside | None:

@@ -24,8 +24,8 @@ class Next:
     save: bool = False
 
 
-def after_address(st: PizzeriaState, delta: dict[str, Any]) -> Next:
-    """`st` has the address just taken (`delta` records it)."""
+def after_address(st: PizzeriaState, delta: dict[str, Any], noted: bool = False) -> Next:
+    """`st` has the address just taken (`delta` records it; `noted`: the customer was already told so)."""
     address = st.address or ""
     order = operations.current_order(st.model_dump())
     if (short := checkout.below_minimum(order, address)) is not None:
@@ -34,7 +34,8 @@ def after_address(st: PizzeriaState, delta: dict[str, Any]) -> Next:
         return Next(delta={**delta, **back}, reply=short)
     if st.payment_method:
         return Next(delta=delta, save=True)
-    said = " ".join(p for p in (replies.address_noted(address), checkout.fee_line(order, address), checkout.ask_payment()) if p)
+    noting = None if noted else replies.address_noted(address)
+    said = " ".join(p for p in (noting, checkout.fee_line(order, address), checkout.ask_payment()) if p)
     return Next(delta=delta, reply=said)
 
 

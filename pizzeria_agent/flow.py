@@ -232,5 +232,5 @@ def after_specialist(st: PizzeriaState, agent: Specialist) -> Step | None:
         if st.changes_requested:
             return Step(delta=_phase(Phase.TOMANDO_PEDIDO, changes_requested=False))
     if agent == ADDRESS and st.address and st.conversation_phase == Phase.RECOGIENDO_DIRECCION:
-        return _checkout(st, checkout_steps.after_address(st, {}))
+        return _checkout(st, checkout_steps.after_address(st, {}, noted=True))  # save_address said "Anoté la dirección"
     return None

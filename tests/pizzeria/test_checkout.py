@@ -3,8 +3,10 @@ zone the address names is added to the total by code, and the zone's minimum is 
 
 from __future__ import annotations
 
-from tests.chat import saved_orders
-from tests.pizzeria.helpers import chat_with_order, lines, price
+from pizzeria_agent.demo_policy import demo_policy
+from tests.chat import Chat, saved_orders
+from tests.pizzeria.helpers import KNOWN, chat_with_order, lines, price
+from tools.llm.scripted import Reply, Rule, rules
 from tools.pizzeria.business import load_business
 
 
@@ -105,3 +107,26 @@ async def test_payment_words_naming_no_method_before_the_address_are_answered_fr
     chat = await _to_address()
     turn = await chat.say("pago al recibir")
     assert turn.model_calls == 0 and "Podés pagar con" in turn.reply
+
+
+async def test_an_address_the_customer_never_wrote_is_not_saved() -> None:
+    """A real 1.5B model saved the tool docstring's example ("Av. Corrientes 1234, 5° B") on "genial gracias!"."""
+    invented = Rule("address_agent", ".*", reply=Reply.call("save_address", address="Av. Corrientes 1234, 5° B"))
+    chat = await Chat.open(rules(invented, fallback=demo_policy), user_id=KNOWN)
+    for text in ("hola", "una fugazzeta chica", "eso es todo", "si"):
+        await chat.say(text)
+    turn = await chat.say("mandala donde siempre la mando yo a mi vieja")
+    state = await chat.state()
+    assert state["address"] is None and state["conversation_phase"] == "RECOGIENDO_DIRECCION"
+    assert "Anoté" not in turn.reply and "la calle y la altura" in turn.reply
+
+
+async def test_an_address_the_model_saved_is_noted_once() -> None:
+    saves = Rule("address_agent", ".*", reply=Reply.call("save_address", address="Thames 1500"))
+    chat = await Chat.open(rules(saves, fallback=demo_policy), user_id=KNOWN)
+    for text in ("hola", "una fugazzeta chica", "eso es todo", "si"):
+        await chat.say(text)
+    turn = await chat.say("mirá te cuento que hoy estoy en lo de mi vieja así que es ahí, en thames 1500, tocá timbre fuerte "
+                          "porque el portero anda mal y no se escucha nada de nada che, y si no atiende nadie llamame al celu que bajo")  # long: the model reads it
+    assert (await chat.state())["address"] == "Thames 1500"
+    assert turn.reply.count("Anoté la dirección") == 1 and "pagar" in turn.reply

@@ -30,6 +30,18 @@ async def test_no_order_is_taken_while_closed(monkeypatch: pytest.MonkeyPatch) -
     assert "mañana a las 19:00" in turn.reply  # when it opens (Tuesday)
 
 
+@pytest.mark.parametrize("text", ["si", "dale", "listo", "y eso para la juntada"])
+async def test_nothing_reaches_the_order_specialist_while_closed(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    """A real model once added two muzzas on "si" while closed: code answers every order turn then."""
+    _at(monkeypatch, MONDAY_NIGHT)
+    chat = await Chat.open(user_id=KNOWN)
+    await chat.say("hola")
+    await chat.say("dos napos grandes")
+    turn = await chat.say(text)
+    assert "order_agent" not in turn.authors and not turn.tool_calls and lines(await chat.state()) == set()
+    assert "cerrados" in turn.reply
+
+
 async def test_an_order_in_the_first_message_is_refused_while_closed(monkeypatch: pytest.MonkeyPatch) -> None:
     _at(monkeypatch, SATURDAY_AFTERNOON)
     chat = await Chat.open(user_id="5491100000621")

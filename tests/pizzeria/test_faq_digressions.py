@@ -97,3 +97,22 @@ async def test_a_payment_named_with_the_order_is_not_asked_again() -> None:
     (order,) = saved_orders()
     assert order["payment_method"] == "transferencia"
 
+
+
+async def test_a_price_question_is_answered_from_the_menu_in_code() -> None:
+    """A real 1.5B model answered "¿cuánto sale la napo grande?" without the price: prices are code's."""
+    chat = await chat_with_order(order="dos fugazzetas grandes")
+    one = await chat.say("cuanto sale la napo grande?")
+    assert one.model_calls == 0 and "$15.500" in one.reply and lines(await chat.state()) == {("fugazzeta", "grande", 2)}
+    every = await chat.say("y la calabresa cuanto sale?")
+    assert every.model_calls == 0 and all(p in every.reply for p in ("$10.400", "$13.500", "$16.500"))
+    await chat.say("eso es todo")
+    confirming = await chat.say("y la calabresa grande cuanto sale?")
+    assert confirming.model_calls == 0 and "$16.500" in confirming.reply and "confirm" in confirming.reply.lower()
+    assert (await chat.state())["conversation_phase"] == "CONFIRMANDO_PEDIDO"
+
+
+async def test_a_price_as_the_first_message_greets_the_known_customer_too() -> None:
+    chat = await Chat.open(user_id=KNOWN)
+    turn = await chat.say("hola, cuanto sale la muzza grande?")
+    assert turn.model_calls == 0 and "$13.900" in turn.reply and "Carlos" in turn.reply

@@ -1,7 +1,8 @@
 """What a pizzeria is asked, answered from `pizzeria.json` and the saved orders: no model call.
 
 Hours ("¿hasta qué hora abren?"), delivery ("¿llegan a Palermo?"), payment ("¿puedo pagar
-con transferencia?"), delivery time and the customer's order status ("¿ya salió?").
+con transferencia?"), delivery time, the customer's order status ("¿ya salió?") and the
+price of what the customer names ("¿cuánto sale la napo grande?", from `menu.json`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,12 @@ from datetime import datetime, timedelta
 from tools.jsonstore import StoreError
 from tools.pizzeria import replies, stores
 from tools.pizzeria.business import DAYS, Business, load_business
+from tools.pizzeria.menu import format_price, load_menu
+from tools.pizzeria.resolver import find_mentions
 from tools.pizzeria.stores import SavedOrder
+from tools.text import any_word, normalize
+
+_PRICE = any_word(r"cuanto (?:sale|salen|cuesta|cuestan|vale|valen|esta|estan|es)", r"precios?", r"a cuanto", r"que sale")
 
 
 def _clock(moment: datetime) -> str:
@@ -87,3 +93,19 @@ def status(user_id: str, ordering: bool) -> str:
 def is_closed() -> bool:
     return not load_business().is_open()
 
+
+
+def prices(text: str) -> str | None:
+    """The price of each item the question names, in the size named or in every size; None: not a price question."""
+    norm = normalize(text)
+    mentions = find_mentions(norm)
+    if not _PRICE.search(norm) or not mentions:
+        return None
+    menu = load_menu()
+    said = []
+    for mention in {m.item_id: m for m in mentions}.values():
+        item = menu.item(mention.item_id)
+        sizes = [mention.size] if mention.size in item.prices else list(item.prices)
+        said.append(replies.item_prices(item.name, [(menu.size_label(item, s).split(" (")[0], format_price(item.prices[s]))
+                                                   for s in sizes]))
+    return " ".join(said)

@@ -157,16 +157,32 @@ def clean_address(raw: str) -> str | None:
     return text
 
 
-def save_address(state: Mapping[str, Any], address: str) -> Outcome:
+def save_address(state: Mapping[str, Any], address: str, said: str | None = None) -> Outcome:
+    """Keep the order's delivery address; `said`: the customer's message, which must hold it (a model's call)."""
     st = PizzeriaState.of(state)
     cleaned = clean_address(address)
-    if cleaned is None:
+    if cleaned is None or (said is not None and not written_in(cleaned, said)):
         return Outcome(ok=False, message=replies.address_needed())
     try:
         stores.customers().remember_address(st.customer(), cleaned)
     except StoreError:
         pass  # remembering it for next time is a convenience; this order still has it
     return Outcome(ok=True, message=replies.address_noted(cleaned), delta=PizzeriaState.delta(address=cleaned))
+
+
+_STREET_AND_NUMBER = re.compile(r"([a-z]{2,}) (?:n |nro |numero )?(\d{1,5})\b")
+
+
+def written_in(address: str, said: str) -> bool:
+    """Whether the customer's words hold the address's street and number (or, for a corner, its streets).
+
+    A small model copies the example in its tool's docstring ("Av. Corrientes 1234"): never saved."""
+    words = normalize(said)
+    street = _STREET_AND_NUMBER.search(normalize(address))
+    if street is not None:
+        return re.search(rf"\b{street.group(1)} (?:n |nro |numero )?{street.group(2)}\b", words) is not None
+    names = [w for w in normalize(address).split() if len(w) >= 3 and w not in ("esq", "esquina")]
+    return bool(names) and all(w in words.split() for w in names)
 
 
 # --------------------------------------------------------------------------- confirmation and finalization

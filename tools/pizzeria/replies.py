@@ -318,6 +318,13 @@ def resume_ordering() -> str:
     return "¿Seguimos con tu pedido? ¿Algo más?"
 
 
+def item_prices(name: str, sizes: list[tuple[str, str]]) -> str:
+    """("Napolitana", [("grande", "$15.500")]) -> "Napolitana grande: $15.500."; several sizes listed."""
+    if len(sizes) == 1:
+        return f"{name} {sizes[0][0]}: {sizes[0][1]}."
+    return f"{name}: " + ", ".join(f"{size} {price}" for size, price in sizes) + "."
+
+
 def resume_confirming() -> str:
     return "¿Confirmás el pedido? Respondé «sí» o decime qué querés cambiar."
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from google.adk.tools import ToolContext
 
+from tools.llm.message import customer_text
 from tools.pizzeria import operations
 from tools.pizzeria.turn import apply
 
@@ -32,9 +33,9 @@ def save_address(address: str, tool_context: ToolContext) -> dict[str, Any]:
     """Guarda la dirección de entrega del pedido.
 
     Args:
-      address: calle, altura y, si hay, piso/depto y barrio, por ejemplo "Av. Corrientes 1234, 5° B".
+      address: la dirección tal como la escribió el cliente (calle, altura, piso/depto, barrio).
     """
-    outcome = operations.save_address(tool_context.state, address)
+    outcome = operations.save_address(tool_context.state, address, said=customer_text(tool_context.user_content))
     apply(tool_context, outcome.delta)
     if outcome.ok:
         tool_context.actions.skip_summarization = True
