@@ -130,3 +130,11 @@ async def test_an_address_the_model_saved_is_noted_once() -> None:
                           "porque el portero anda mal y no se escucha nada de nada che, y si no atiende nadie llamame al celu que bajo")  # long: the model reads it
     assert (await chat.state())["address"] == "Thames 1500"
     assert turn.reply.count("Anoté la dirección") == 1 and "pagar" in turn.reply
+
+
+async def test_the_address_step_keeps_the_address_not_the_chat_around_it() -> None:
+    chat = await chat_with_order(order="una fugazzeta grande")
+    for text in ("eso es todo", "si"):
+        await chat.say(text)
+    await chat.say("uh mandala a lo de mi vieja en Thames 1500 dale")
+    assert (await chat.state())["address"] == "Thames 1500"

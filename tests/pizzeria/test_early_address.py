@@ -16,6 +16,8 @@ ADDRESSES = [
     ("Calle 12 nro 1345, La Plata", "Calle 12 nro 1345, La Plata"),
     ("mitre 455, quilmes", "mitre 455, quilmes"),
     ("Thames 1800 PB", "Thames 1800 PB"),
+    ("uh mandala a lo de mi vieja en thames 1500 dale", "thames 1500"),
+    ("es en Thames 1500 3B, gracias!", "Thames 1500 3B"),
 ]
 
 NOT_ADDRESSES = [

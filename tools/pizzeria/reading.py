@@ -228,15 +228,25 @@ def find_address(text: str, menu: Menu | None = None) -> tuple[str, str | None]:
     una fugazzeta grande": the address is "Thames 1500, Palermo", the fugazzeta stays in the message).
     """
     menu = menu or load_menu()
-    for before, candidate in [("", text), *((text[:m.start()], m.group("address")) for m in _ADDRESS_AT.finditer(text))]:
-        if is_address(candidate.strip(), menu):
-            address, after = _address_and_order(candidate.strip(), menu)
+    for before, candidate in [("", text), *_after_triggers(text)]:
+        candidate = _COURTESY.sub("", candidate.strip())  # "... en thames 1500 dale"
+        if is_address(candidate, menu):
+            address, after = _address_and_order(candidate, menu)
             rest = ", ".join(p for p in (before.strip(" ,.;"), after) if p)
             return rest, clean_address(address)
     return text, None
 
 
-_COURTESY = re.compile(r"(?:\s+(?:porfa|por favor|plis|please|gracias))+\s*$", re.IGNORECASE)
+def _after_triggers(text: str) -> list[tuple[str, str]]:
+    """(what comes before, what follows) each "a", "en", "para", "mi dirección es"... ("a lo de mi vieja en Thames 1500")."""
+    found, at = [], 0
+    while (match := _ADDRESS_AT.search(text, at)) is not None:
+        found.append((text[:match.start()], match.group("address")))
+        at = match.start() + 1
+    return found
+
+
+_COURTESY = re.compile(r"(?:[\s,]+(?:porfa|por favor|plis|please|gracias|dale|che|genial)[!.]*)+\s*$", re.IGNORECASE)
 
 
 def _address_and_order(candidate: str, menu: Menu) -> tuple[str, str]:
