@@ -116,3 +116,12 @@ async def test_a_price_as_the_first_message_greets_the_known_customer_too() -> N
     chat = await Chat.open(user_id=KNOWN)
     turn = await chat.say("hola, cuanto sale la muzza grande?")
     assert turn.model_calls == 0 and "$13.900" in turn.reply and "Carlos" in turn.reply
+
+
+async def test_do_you_have_an_item_is_answered_from_the_menu_in_code() -> None:
+    """The 1.5B model took two calls (the whole pizza list re-read) to answer "tenes pizza de rucula?"."""
+    chat = await Chat.open(user_id=KNOWN)
+    await chat.say("hola")
+    turn = await chat.say("tenes pizza de rucula?")
+    assert turn.model_calls == 0 and "Rúcula y jamón crudo" in turn.reply and "$19.400" in turn.reply
+    assert "Fugazzeta" not in turn.reply, "only what was asked"

@@ -7,6 +7,7 @@ price of what the customer names ("¿cuánto sale la napo grande?", from `menu.j
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from tools.jsonstore import StoreError
@@ -18,6 +19,7 @@ from tools.pizzeria.stores import SavedOrder
 from tools.text import any_word, normalize
 
 _PRICE = any_word(r"cuanto (?:sale|salen|cuesta|cuestan|vale|valen|esta|estan|es)", r"precios?", r"a cuanto", r"que sale")
+_HAVE = re.compile(r"^(?:y )?(?:tenes|tienen|tiene|hay|hacen|venden|trabajan)\b")
 
 
 def _clock(moment: datetime) -> str:
@@ -96,16 +98,18 @@ def is_closed() -> bool:
 
 
 def prices(text: str) -> str | None:
-    """The price of each item the question names, in the size named or in every size; None: not a price question."""
+    """The price of each item a question names ("¿cuánto sale la napo grande?", "¿tenés pizza de rúcula?"),
+    in the size named or in every size; None: not such a question."""
     norm = normalize(text)
     mentions = find_mentions(norm)
-    if not _PRICE.search(norm) or not mentions:
+    have = _HAVE.match(norm) is not None
+    if not mentions or not (have or _PRICE.search(norm)):
         return None
     menu = load_menu()
     said = []
     for mention in {m.item_id: m for m in mentions}.values():
         item = menu.item(mention.item_id)
         sizes = [mention.size] if mention.size in item.prices else list(item.prices)
-        said.append(replies.item_prices(item.name, [(menu.size_label(item, s).split(" (")[0], format_price(item.prices[s]))
-                                                   for s in sizes]))
+        priced = [(menu.size_label(item, s).split(" (")[0], format_price(item.prices[s])) for s in sizes]
+        said.append(replies.we_have(item.name, item.description, priced) if have else replies.item_prices(item.name, priced))
     return " ".join(said)

@@ -325,6 +325,12 @@ def item_prices(name: str, sizes: list[tuple[str, str]]) -> str:
     return f"{name}: " + ", ".join(f"{size} {price}" for size, price in sizes) + "."
 
 
+def we_have(name: str, description: str, sizes: list[tuple[str, str]]) -> str:
+    """"¿tenés pizza de rúcula?" -> "Sí, tenemos Rúcula y jamón crudo (…): chica $12.200, …"."""
+    about = f" ({description.rstrip('.')})" if description else ""
+    return f"Sí, tenemos {item_prices(name + about, sizes)}"
+
+
 def resume_confirming() -> str:
     return "¿Confirmás el pedido? Respondé «sí» o decime qué querés cambiar."
 
