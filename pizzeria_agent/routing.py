@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from tools.pizzeria.operations import clean_address, introduced_name
+from tools.pizzeria.operations import STREET_NUMBER, clean_address, introduced_name
 from tools.pizzeria.reading import Kind, find_address, read
 from tools.pizzeria.resolver import find_mentions
 from tools.text import any_word, normalize
@@ -61,7 +61,6 @@ _AFFIRM = re.compile(
     r"la de siempre|misma direccion|a casa|ahi|si ahi)\b"
 )
 _NEGATIVE = re.compile(r"^(?:no|nop|nah|espera|pará|para|momento|un momento|quiero cambiar|cambiar|me falta|falta|agregar|modificar)\b")
-_STREET_NUMBER = re.compile(r"[a-z]{2,} (?:n ?|nro ?|numero )?\d{1,5}\b")
 _GREETING = any_word(r"hola+", r"buenas", r"buen dia", r"buenos dias", r"buenas tardes", r"buenas noches", r"que tal", r"holis", r"hey", r"como va", r"como andas")
 _FAREWELL = any_word(
     r"gracia\w*", r"grax", r"chau+", r"chao", r"adios", r"hasta luego", r"hasta manana", r"nos vemos", r"saludos", r"abrazo",
@@ -158,7 +157,7 @@ def looks_like_address(text: str) -> bool:
     norm = normalize(text)
     return (
         clean_address(text) is not None
-        and _STREET_NUMBER.search(norm) is not None
+        and STREET_NUMBER.search(norm) is not None
         and not _ORDER_VERBS.search(norm)
         and "?" not in text
         and not _QUESTION_START.match(norm)

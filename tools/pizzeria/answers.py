@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from tools.jsonstore import StoreError
 from tools.pizzeria import replies, stores
 from tools.pizzeria.business import DAYS, Business, load_business
-from tools.pizzeria.menu import format_price, load_menu
+from tools.pizzeria.menu import load_menu
 from tools.pizzeria.resolver import find_mentions
 from tools.pizzeria.stores import SavedOrder
 from tools.text import any_word, normalize
@@ -109,7 +109,6 @@ def prices(text: str) -> str | None:
     said = []
     for mention in {m.item_id: m for m in mentions}.values():
         item = menu.item(mention.item_id)
-        sizes = [mention.size] if mention.size in item.prices else list(item.prices)
-        priced = [(menu.size_label(item, s).split(" (")[0], format_price(item.prices[s])) for s in sizes]
+        priced = menu.size_prices(item, [mention.size] if mention.size in item.prices else None)
         said.append(replies.we_have(item.name, item.description, priced) if have else replies.item_prices(item.name, priced))
     return " ".join(said)

@@ -57,6 +57,11 @@ class Menu(BaseModel):
     def size_label(self, item: MenuItem, size: str) -> str:
         return self.category_of(item).sizes[size].label
 
+    def size_prices(self, item: MenuItem, sizes: list[str] | None = None) -> list[tuple[str, str]]:
+        """(short size label, price) for each of `sizes` (default: every size) of `item`: [("grande", "$15.500")]."""
+        labels = self.category_of(item).sizes
+        return [(labels[s].label.split(" (")[0], format_price(item.prices[s])) for s in (sizes or list(item.prices))]
+
     def render(self, category: str = "") -> str:
         """Compact Spanish menu text, optionally one category ("pizzas", "bebidas"...)."""
         wanted = normalize(category)
@@ -66,9 +71,7 @@ class Menu(BaseModel):
                 continue
             lines.append(f"{cat.name}:")
             for item in cat.items:
-                prices = ", ".join(
-                    f"{cat.sizes[s].label.split(' (')[0]} {format_price(p)}" for s, p in item.prices.items()
-                )
+                prices = ", ".join(f"{size} {price}" for size, price in self.size_prices(item))
                 lines.append(f"- {item.name} ({item.description.rstrip('.')}): {prices}")
         return "\n".join(lines)
 

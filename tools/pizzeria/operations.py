@@ -170,7 +170,8 @@ def save_address(state: Mapping[str, Any], address: str, said: str | None = None
     return Outcome(ok=True, message=replies.address_noted(cleaned), delta=PizzeriaState.delta(address=cleaned))
 
 
-_STREET_AND_NUMBER = re.compile(r"([a-z]{2,}) (?:n |nro |numero )?(\d{1,5})\b")
+STREET_NUMBER = re.compile(r"([a-z]{2,}) (?:n ?|nro ?|numero )?(\d{1,5})\b")
+"""A street word and its number in normalized text ("corrientes 1234", "calle 12 nro 1345")."""
 
 
 def written_in(address: str, said: str) -> bool:
@@ -178,9 +179,9 @@ def written_in(address: str, said: str) -> bool:
 
     A small model copies the example in its tool's docstring ("Av. Corrientes 1234"): never saved."""
     words = normalize(said)
-    street = _STREET_AND_NUMBER.search(normalize(address))
+    street = STREET_NUMBER.search(normalize(address))
     if street is not None:
-        return re.search(rf"\b{street.group(1)} (?:n |nro |numero )?{street.group(2)}\b", words) is not None
+        return re.search(rf"\b{street.group(1)} (?:n ?|nro ?|numero )?{street.group(2)}\b", words) is not None
     names = [w for w in normalize(address).split() if len(w) >= 3 and w not in ("esq", "esquina")]
     return bool(names) and all(w in words.split() for w in names)
 

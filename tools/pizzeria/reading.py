@@ -15,7 +15,7 @@ from enum import StrEnum
 
 from tools.pizzeria.menu import Menu, MenuItem, load_menu
 from tools.pizzeria.notes import find_notes
-from tools.pizzeria.operations import clean_address
+from tools.pizzeria.operations import STREET_NUMBER, clean_address
 from tools.pizzeria.quantities import FILLER
 from tools.pizzeria.resolver import (
     Mention,
@@ -211,7 +211,6 @@ def replacement_item(words: list[str], like: MenuItem, menu: Menu) -> MenuItem |
 _ADDRESS_AT = re.compile(
     r"(?:^|[\s,.;])(?:mi direcci[oó]n es|direcci[oó]n:?|vivo en|estoy en|(?:es |son |todo )?(?:para|a|en)(?: la calle| calle)?)"
     r"\s+(?P<address>\S.*)$", re.IGNORECASE)
-_STREET_NUMBER = re.compile(r"[a-z]{2,} (?:n ?|nro ?|numero )?\d{1,5}\b")
 _TAIL_WORDS = frozenset(
     "piso depto dpto dto departamento pb planta baja timbre casa torre lote of oficina local entre esq esquina y e "
     "n nro numero bis".split()
@@ -273,7 +272,7 @@ def is_address(text: str, menu: Menu | None = None) -> bool:
         return False
     norm = normalize(text)
     tokens = norm.split()
-    street = _STREET_NUMBER.search(norm)
+    street = STREET_NUMBER.search(norm)
     if clean_address(text) is None or street is None or not tokens or tokens[0] in GLUE or parse_quantity_word(tokens[0]):
         return False
     number_at = len(norm[:street.end()].split()) - 1
